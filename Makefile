@@ -1,0 +1,33 @@
+# Every target creates .venv and installs the kit into it when needed.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAB_ARGS ?=
+
+.PHONY: lab test labs notebooks bench install clean
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 $(LAB_ARGS) notebooks/01-start-here.ipynb
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+labs: $(STAMP)
+	$(BIN)/python -m mtlslab.labs solutions labs
+
+# Re-run every notebook and solution and save its outputs, then regenerate labs/.
+notebooks: $(STAMP)
+	$(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb solutions/*.ipynb
+	$(BIN)/python -m mtlslab.labs solutions labs
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[lab,test]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) .pytest_cache src/*.egg-info

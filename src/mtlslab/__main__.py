@@ -1,0 +1,5 @@
+import sys
+
+from mtlslab.cli import main
+
+sys.exit(main())
