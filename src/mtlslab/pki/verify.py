@@ -1,4 +1,9 @@
-"""Chain verification with pyca/cryptography's verifier, as a second opinion beside OpenSSL."""
+"""Chain verification with pyca/cryptography's verifier, as a second opinion beside OpenSSL.
+
+The verifier applies the CA/Browser Forum's Web PKI profile, which is stricter than
+OpenSSL's defaults: among other things it rejects certificates with Ed25519 keys,
+which OpenSSL accepts.
+"""
 
 from __future__ import annotations
 

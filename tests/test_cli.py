@@ -1,0 +1,167 @@
+"""The mtlslab command as a user runs it: files written, summaries printed, bad input rejected."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+from cryptography.hazmat.primitives.serialization import Encoding
+
+from mtlslab.pki import load_certificates
+from mtlslab.pki.demo import DEMO_FILES
+
+COMMAND = [sys.executable, "-m", "mtlslab"]
+
+
+def mtlslab(*arguments: str, cwd=None) -> subprocess.CompletedProcess:
+    return subprocess.run([*COMMAND, *arguments], capture_output=True, text=True, cwd=cwd, timeout=60)
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("demo")
+    result = mtlslab("pki", "demo", str(directory))
+    assert result.returncode == 0, result.stderr
+    return directory
+
+
+def test_demo_writes_every_file(demo):
+    assert sorted(path.name for path in demo.iterdir()) == sorted(DEMO_FILES)
+
+
+@pytest.mark.parametrize("name", ["server-key.pem", "client-key.pem"])
+def test_demo_private_keys_owner_only(demo, name):
+    assert stat.S_IMODE(os.stat(demo / name).st_mode) == 0o600
+
+
+@pytest.mark.parametrize("role", ["server", "client"])
+def test_demo_chain_is_leaf_then_intermediate(demo, role):
+    chain = load_certificates(demo / f"{role}-chain.pem")
+    assert chain == load_certificates(demo / f"{role}.pem") + load_certificates(demo / "intermediate-ca.pem")
+
+
+def test_demo_refuses_to_overwrite(demo):
+    result = mtlslab("pki", "demo", str(demo))
+    assert result.returncode == 2
+    assert "already exists" in result.stderr
+    assert "--force" in result.stderr
+
+
+def test_demo_force_overwrites(tmp_path):
+    assert mtlslab("pki", "demo", str(tmp_path)).returncode == 0
+    before = (tmp_path / "root-ca.pem").read_bytes()
+    assert mtlslab("pki", "demo", str(tmp_path), "--force").returncode == 0
+    assert (tmp_path / "root-ca.pem").read_bytes() != before
+
+
+def test_demo_key_type_option(tmp_path):
+    assert mtlslab("pki", "demo", str(tmp_path), "--key-type", "rsa2048").returncode == 0
+    output = mtlslab("inspect", str(tmp_path / "server.pem")).stdout
+    assert "RSA 2048 bits" in output
+
+
+def test_demo_into_a_file_fails(tmp_path):
+    target = tmp_path / "file"
+    target.write_text("x")
+    result = mtlslab("pki", "demo", str(target))
+    assert result.returncode == 2
+    assert "is a file" in result.stderr
+
+
+def test_inspect_bundle_lists_each_certificate(demo):
+    result = mtlslab("inspect", str(demo / "client-chain.pem"))
+    assert result.returncode == 0
+    assert "Certificate 1 of 2" in result.stdout
+    assert "URI:spiffe://mtlslab.local/ns/demo/sa/client" in result.stdout
+    assert "CA:TRUE, pathlen 0" in result.stdout
+
+
+def test_inspect_der_file(demo, tmp_path):
+    der = tmp_path / "server.der"
+    der.write_bytes(load_certificates(demo / "server.pem")[0].public_bytes(Encoding.DER))
+    result = mtlslab("inspect", str(der))
+    assert result.returncode == 0
+    assert "DNS:localhost" in result.stdout
+
+
+def test_inspect_json(demo):
+    result = mtlslab("inspect", "--json", str(demo / "root-ca.pem"))
+    summaries = json.loads(result.stdout)
+    assert summaries[0]["is_ca"] is True
+    assert summaries[0]["self_signed"] is True
+
+
+def test_inspect_at_future_time_reports_expired(demo):
+    result = mtlslab("inspect", "--at", "2100-01-01T00:00Z", str(demo / "server.pem"))
+    assert "Status         expired" in result.stdout
+
+
+def test_inspect_rejects_bad_time(demo):
+    result = mtlslab("inspect", "--at", "tomorrow", str(demo / "server.pem"))
+    assert result.returncode == 2
+    assert "invalid time" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("notes.txt", b"just some notes\n", "is not a certificate"),
+        ("random.bin", bytes(range(256)) * 4, "is not a certificate"),
+        ("empty.pem", b"", "is empty"),
+        ("key.pem", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "no certificate"),
+    ],
+)
+def test_inspect_bad_file_one_line_error(tmp_path, name, content, message):
+    path = tmp_path / name
+    path.write_bytes(content)
+    result = mtlslab("inspect", str(path))
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1
+    assert str(path) in result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_inspect_truncated_pem(demo, tmp_path):
+    path = tmp_path / "truncated.pem"
+    path.write_bytes((demo / "server.pem").read_bytes()[:300])
+    result = mtlslab("inspect", str(path))
+    assert result.returncode == 2
+    assert "damaged PEM" in result.stderr
+
+
+def test_inspect_missing_file(tmp_path):
+    result = mtlslab("inspect", str(tmp_path / "missing.pem"))
+    assert result.returncode == 2
+    assert "no such file" in result.stderr
+
+
+def test_inspect_directory(tmp_path):
+    result = mtlslab("inspect", str(tmp_path))
+    assert result.returncode == 2
+    assert "is a directory" in result.stderr
+
+
+def test_help_describes_every_option():
+    demo_help = mtlslab("pki", "demo", "--help").stdout
+    for option in ("--key-type", "--days", "--force"):
+        assert option in demo_help
+    inspect_help = mtlslab("inspect", "--help").stdout
+    for option in ("--at", "--json"):
+        assert option in inspect_help
+
+
+def test_top_level_help_lists_commands():
+    output = mtlslab("--help").stdout
+    assert "pki" in output
+    assert "inspect" in output
+
+
+def test_console_script_installed():
+    script = os.path.join(os.path.dirname(sys.executable), "mtlslab")
+    result = subprocess.run([script, "--version"], capture_output=True, text=True)
+    assert result.stdout.startswith("mtlslab ")
