@@ -4,6 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LAB_ARGS ?=
+BENCH_OUT ?= bench-results
 
 .PHONY: lab test labs notebooks bench install clean
 
@@ -20,6 +21,10 @@ labs: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python tools/execute_notebooks.py notebooks/*.ipynb solutions/*.ipynb
 	$(BIN)/python -m mtlslab.labs solutions labs
+
+# Every benchmark of the kit; the JSON report and plots go to $(BENCH_OUT).
+bench: $(STAMP)
+	$(BIN)/python -m mtlslab.bench --out $(BENCH_OUT)
 
 install: $(STAMP)
 
