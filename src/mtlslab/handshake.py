@@ -135,7 +135,7 @@ def _serve_once(listener: socket.socket, context: ssl.SSLContext, report: PeerRe
             tls.do_handshake()
         except (ssl.SSLError, OSError) as error:
             report._record_error("handshake", error)
-            _drain(tls)
+            drain_before_close(tls)
             return
 
         report._record_session(tls)
@@ -172,7 +172,7 @@ def _connect(port, context, server_hostname, request, timeout, report: PeerRepor
             report._record_error("exchange", ConnectionError("the server closed the connection without a reply"))
 
 
-def _drain(tls: ssl.SSLSocket) -> None:
+def drain_before_close(tls: ssl.SSLSocket) -> None:
     """Read what the peer still sends before closing, so the kernel does not answer it with a reset.
 
     A reset could reach the peer before the alert this side just sent, and the peer would

@@ -1,0 +1,96 @@
+"""Renewal and rotation, run for real on loopback, with the handshake counts asserted."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from mtlslab.handshake import run_handshake
+from mtlslab.lifecycle.renew import renew, same_key
+from mtlslab.lifecycle.rotation import WORKLOADS, anchor_rotation, issuer_rotation, renewal_without_reload
+from mtlslab.lifecycle.timeline import plot_timeline
+from mtlslab.pki import client_context, server_context, summarize
+
+ROUNDS = 3
+PER_STEP = ROUNDS * len(WORKLOADS)
+
+
+def test_renew_keeps_identity(intermediate, client):
+    successor = renew(intermediate, client)
+    before, after = summarize(client.certificate), summarize(successor.certificate)
+    assert after.subject == before.subject
+    assert after.subject_alt_names == before.subject_alt_names
+    assert after.extended_key_usage == before.extended_key_usage
+    assert after.serial_number != before.serial_number
+
+
+def test_renew_new_key_by_default(intermediate, client):
+    assert not same_key(client, renew(intermediate, client))
+
+
+def test_renew_can_reuse_key(intermediate, client):
+    assert same_key(client, renew(intermediate, client, reuse_key=True))
+
+
+def test_renew_extends_expired_certificate(root, intermediate, server):
+    now = dt.datetime.now(dt.timezone.utc)
+    expired = intermediate.issue_client("late", valid_from=now - dt.timedelta(days=2), lifetime=dt.timedelta(days=1))
+    renewed = renew(intermediate, expired)
+    assert summarize(renewed.certificate).status == "valid"
+    result = run_handshake(server_context(server, root), client_context(root, renewed))
+    assert result.ok, str(result)
+
+
+def test_renew_by_new_issuer_chains_to_it(root, client):
+    new_issuer = root.create_intermediate("Issuer 2")
+    renewed = renew(new_issuer, client)
+    assert renewed.certificate.issuer == new_issuer.certificate.subject
+    assert renewed.chain == (new_issuer.certificate,)
+
+
+def test_issuer_rotation_loses_nothing():
+    results = issuer_rotation(rounds=ROUNDS)
+    assert [result.failed for result in results] == [0, 0, 0]
+    assert all(result.succeeded == PER_STEP for result in results)
+
+
+def test_overlapped_anchor_rotation_loses_nothing():
+    results = anchor_rotation(rounds=ROUNDS)
+    assert len(results) == 5
+    assert sum(result.failed for result in results) == 0
+    assert all(result.succeeded == PER_STEP for result in results)
+
+
+def test_early_anchor_removal_fails_only_old_chains():
+    results = anchor_rotation(rounds=ROUNDS, remove_old_anchor_early=True)
+    assert [result.failed for result in results[:4]] == [0, 0, 0, 0]
+    last = results[-1]
+    assert last.failed_by_workload == {"db": ROUNDS}
+    assert last.succeeded == PER_STEP - ROUNDS
+    assert set(last.errors) == {"TLSV1_ALERT_UNKNOWN_CA"}
+
+
+def test_reloading_server_survives_expiry():
+    results = renewal_without_reload(rounds=ROUNDS, reload=True)
+    assert [result.failed for result in results] == [0, 0, 0]
+
+
+def test_server_without_reload_serves_expired_certificate():
+    results = renewal_without_reload(rounds=ROUNDS, reload=False)
+    assert [result.failed for result in results[:2]] == [0, 0]
+    assert results[-1].failed == PER_STEP
+    assert set(results[-1].errors) == {"certificate has expired"}
+
+
+def test_timeline_has_bar_per_step():
+    results = issuer_rotation(rounds=1)
+    figure = plot_timeline(results, "issuer rotation")
+    labels = [label.get_text() for label in figure.axes[0].get_yticklabels()]
+    assert labels == [result.step for result in results]
+
+
+@pytest.mark.parametrize("rounds", [1, 2])
+def test_step_counts_scale_with_rounds(rounds):
+    results = issuer_rotation(rounds=rounds)
+    assert results[0].succeeded == rounds * len(WORKLOADS)
