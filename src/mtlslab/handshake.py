@@ -6,9 +6,11 @@ completes its handshake, sends the request and reads the reply. Each side report
 what it saw: the negotiated version and cipher suite, the peer's certificate, or the
 error it raised and in which phase.
 
-The exchange after the handshake matters: in TLS 1.3 the client's handshake is
-complete before the server has checked the client's certificate (RFC 8446 section
-4.4.2), so a rejected client learns of it only on its first read, as a
+The exchange after the handshake matters. In TLS 1.3 the client sends its
+Certificate, CertificateVerify and Finished in its last flight and considers the
+handshake complete at once (RFC 8446 section 2, Figure 1, and the client state
+machine in Appendix A.1). The server checks the client's certificate only after that
+flight, so a rejected client learns of it on its first read, as a
 certificate_required or bad_certificate alert.
 """
 
