@@ -136,3 +136,9 @@ def test_result_text_names_both_sides(root, server, client):
     assert text.startswith("client: OK, TLSv1.3")
     assert "server: OK" in text
     assert "URI:spiffe://test.local/ns/demo/sa/client" in text
+
+
+def test_missing_server_hostname_is_reported(root, server, client):
+    result = mtls(server, client, root, "1.3", server_hostname=None)
+    assert result.client.error_phase == "connect"
+    assert "server_hostname" in result.client.error

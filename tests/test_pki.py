@@ -111,7 +111,7 @@ def test_ed25519_ca_signs_without_hash():
     root.certificate.public_key().verify(leaf.certificate.signature, leaf.certificate.tbs_certificate_bytes)
 
 
-def test_pyca_verifier_rejects_ed25519_web_pki():
+def test_pyca_verifier_rejects_ed25519_issuer():
     root = CertificateAuthority.create_root(key_type="ed25519")
     leaf = root.issue_server()
     with pytest.raises(VerificationError, match="Forbidden public key algorithm"):
@@ -275,3 +275,8 @@ def test_issue_rejects_identity_free_certificate(intermediate):
 def test_unknown_key_type():
     with pytest.raises(InputError, match="unknown key type"):
         CertificateAuthority.create_root(key_type="dsa")
+
+
+def test_pyca_verifier_accepts_ed25519_leaf(root):
+    leaf = root.issue_server(key_type="ed25519")
+    verify_server_chain(leaf.certificate, [], [root.certificate], "localhost")

@@ -155,7 +155,13 @@ def _connect(port, context, server_hostname, request, timeout, report: PeerRepor
         report._record_error("connect", error)
         return
 
-    tls = context.wrap_socket(raw, server_hostname=server_hostname, do_handshake_on_connect=False)
+    try:
+        tls = context.wrap_socket(raw, server_hostname=server_hostname, do_handshake_on_connect=False)
+    except ValueError as error:
+        # For example check_hostname set without a server_hostname to check.
+        raw.close()
+        report._record_error("connect", error)
+        return
     with tls:
         try:
             tls.do_handshake()

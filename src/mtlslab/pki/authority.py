@@ -168,8 +168,9 @@ class CertificateAuthority(Credential):
         """Issue a leaf certificate with a new key.
 
         Identities go in the subjectAltName extension, because TLS clients match names
-        against it and ignore the subject's commonName when a SAN is present (RFC 6125
-        section 6.4.4; Go and Chrome ignore the commonName entirely). ``spiffe_id`` adds
+        against it. RFC 6125 section 6.4.4 lets a client fall back to the commonName only
+        when no DNS SAN is present, and OpenSSL (so Python's ssl) still does; Go since 1.15
+        and pyca/cryptography's verifier never do. ``spiffe_id`` adds
         a ``spiffe://`` URI, the identity form that Istio, Linkerd and Cilium with SPIRE
         put in workload certificates.
 

@@ -29,12 +29,14 @@ def server_context(
     *,
     require_client_certificate: bool = True,
     tls_version: str | None = None,
+    crls: Iterable[x509.CertificateRevocationList] = (),
 ) -> ssl.SSLContext:
     """Build a server context that presents ``credential`` and its chain.
 
     With ``require_client_certificate`` (mTLS) the server sends a CertificateRequest
     and rejects a client whose certificate does not chain to an anchor in ``trust``.
-    Without it the server is a plain TLS server and ``trust`` may be None.
+    Without it the server is a plain TLS server and ``trust`` may be None. With
+    ``crls`` the server also rejects a client whose certificate they revoke.
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     _limit_version(context, tls_version)
@@ -44,6 +46,7 @@ def server_context(
             raise InputError("an mTLS server needs trust anchors to verify client certificates: pass trust=CA")
         configure_trust(context, trust)
         context.verify_mode = ssl.CERT_REQUIRED
+    load_crls(context, crls)
     return context
 
 
@@ -53,11 +56,13 @@ def client_context(
     *,
     tls_version: str | None = None,
     check_hostname: bool = True,
+    crls: Iterable[x509.CertificateRevocationList] = (),
 ) -> ssl.SSLContext:
     """Build a client context that verifies the server against ``trust``.
 
     With ``credential`` the client answers a CertificateRequest with that certificate
-    and its chain; without one it sends an empty Certificate message.
+    and its chain; without one it sends an empty Certificate message. With ``crls`` it
+    rejects a server certificate that they revoke.
     """
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     _limit_version(context, tls_version)
@@ -65,6 +70,7 @@ def client_context(
     configure_trust(context, trust)
     if credential is not None:
         load_credential(context, credential)
+    load_crls(context, crls)
     return context
 
 
@@ -76,6 +82,24 @@ def configure_trust(context: ssl.SSLContext, trust: TrustSource) -> None:
         certificate = anchor.certificate if isinstance(anchor, Credential) else anchor
         pem += certificate.public_bytes(serialization.Encoding.PEM)
     context.load_verify_locations(cadata=pem.decode("ascii"))
+
+
+def load_crls(context: ssl.SSLContext, crls: Iterable[x509.CertificateRevocationList]) -> None:
+    """Load CRLs and make the context check the peer's leaf certificate against them.
+
+    OpenSSL then also requires a CRL from the leaf's issuer: a missing CRL fails
+    verification with "unable to get certificate CRL", and an expired one with "CRL
+    has expired". Intermediates are not checked (VERIFY_CRL_CHECK_LEAF, not CHAIN).
+    """
+    pem = b"".join(crl.public_bytes(serialization.Encoding.PEM) for crl in crls)
+    if not pem:
+        return
+    # cadata takes certificates only, so CRLs go through a file.
+    with tempfile.TemporaryDirectory(prefix="mtlslab-") as directory:
+        path = Path(directory) / "crls.pem"
+        path.write_bytes(pem)
+        context.load_verify_locations(cafile=path)
+    context.verify_flags |= ssl.VERIFY_CRL_CHECK_LEAF
 
 
 def load_credential(context: ssl.SSLContext, credential: Credential) -> None:

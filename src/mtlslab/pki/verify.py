@@ -1,8 +1,8 @@
 """Chain verification with pyca/cryptography's verifier, as a second opinion beside OpenSSL.
 
 The verifier applies the CA/Browser Forum's Web PKI profile, which is stricter than
-OpenSSL's defaults: among other things it rejects certificates with Ed25519 keys,
-which OpenSSL accepts.
+OpenSSL's defaults: among other things it rejects certificates signed by a CA with an
+Ed25519 key, which OpenSSL accepts. An Ed25519 leaf under an ECDSA or RSA CA passes.
 """
 
 from __future__ import annotations
