@@ -47,3 +47,12 @@ def test_client_checks_server_against_crl(root, intermediate, client):
     crl = issue_crl(intermediate, [server.certificate])
     result = run_handshake(server_context(server, root), client_context(root, client, crls=[crl]))
     assert "certificate revoked" in result.client.error
+
+
+def test_crl_entry_carries_reason(intermediate, revoked):
+    from cryptography import x509
+
+    crl = issue_crl(intermediate, [revoked.certificate], reason=x509.ReasonFlags.key_compromise)
+    entry = crl.get_revoked_certificate_by_serial_number(revoked.certificate.serial_number)
+    assert entry.extensions.get_extension_for_class(x509.CRLReason).value.reason == x509.ReasonFlags.key_compromise
+    assert crl.next_update_utc > crl.last_update_utc

@@ -21,12 +21,14 @@ def issue_crl(
     *,
     last_update: dt.datetime | None = None,
     lifetime: dt.timedelta = dt.timedelta(days=7),
+    reason: x509.ReasonFlags | None = None,
 ) -> x509.CertificateRevocationList:
     """Issue a CRL signed by ``authority`` that lists the serial numbers of ``revoked``.
 
     ``last_update`` (thisUpdate in RFC 5280) defaults to one minute before now and
     nextUpdate is ``lifetime`` later; pass a past ``last_update`` with a short lifetime to
-    build an expired CRL.
+    build an expired CRL. ``reason`` adds a reasonCode entry extension (RFC 5280 section
+    5.3.1) to every entry, for example ``x509.ReasonFlags.key_compromise``.
     """
     now = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
     start = last_update or now - dt.timedelta(minutes=1)
@@ -40,13 +42,10 @@ def issue_crl(
         .add_extension(x509.CRLNumber(1), critical=False)
     )
     for certificate in revoked:
-        entry = (
-            x509.RevokedCertificateBuilder()
-            .serial_number(certificate.serial_number)
-            .revocation_date(start)
-            .build()
-        )
-        builder = builder.add_revoked_certificate(entry)
+        entry = x509.RevokedCertificateBuilder().serial_number(certificate.serial_number).revocation_date(start)
+        if reason is not None:
+            entry = entry.add_extension(x509.CRLReason(reason), critical=False)
+        builder = builder.add_revoked_certificate(entry.build())
     return builder.sign(authority.private_key, default_signature_hash(authority.private_key))
 
 
