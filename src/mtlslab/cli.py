@@ -9,6 +9,7 @@ import json
 import sys
 
 from mtlslab import __version__
+from mtlslab.capture_cli import add_capture_commands
 from mtlslab.errors import InputError
 from mtlslab.pki import load_certificates, summarize
 from mtlslab.pki.demo import write_demo_pki
@@ -73,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument("--json", action="store_true", help="print a JSON list of summaries instead of text")
     inspect.set_defaults(handler=_run_inspect)
+
+    add_capture_commands(commands)
     return parser
 
 

@@ -102,14 +102,17 @@ def run_handshake(
     server_hostname: str | None = "localhost",
     request: bytes = REQUEST,
     timeout: float = DEFAULT_TIMEOUT,
+    listener: socket.socket | None = None,
 ) -> HandshakeResult:
     """Connect a client to a one-shot server on loopback and return both sides' reports.
 
     ``server_hostname`` is sent as SNI and checked against the server certificate when
-    the client context has ``check_hostname`` set.
+    the client context has ``check_hostname`` set. ``listener`` is a listening socket on
+    127.0.0.1 to serve from, for a caller that must know the port first; it is closed
+    on return. Without it the server listens on a port the system assigns.
     """
     result = HandshakeResult()
-    with socket.create_server((LOOPBACK, 0)) as listener:
+    with listener or socket.create_server((LOOPBACK, 0)) as listener:
         listener.settimeout(timeout)
         port = listener.getsockname()[1]
         server = threading.Thread(
