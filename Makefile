@@ -28,6 +28,7 @@ notebooks: $(STAMP)
 # Every benchmark of the kit; the JSON report and plots go to $(BENCH_OUT).
 bench: $(STAMP)
 	$(BIN)/python -m mtlslab.bench --out $(BENCH_OUT)
+	$(BIN)/python tools/bench_stages.py --handshakes 1000 --report $(BENCH_OUT)/stages.json
 
 install: $(STAMP)
 
