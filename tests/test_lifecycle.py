@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 
 from mtlslab.handshake import run_handshake
-from mtlslab.lifecycle.renew import renew, same_key
+from mtlslab.lifecycle.renew import renew, renew_root, same_key
 from mtlslab.lifecycle.rotation import WORKLOADS, anchor_rotation, issuer_rotation, renewal_without_reload
 from mtlslab.lifecycle.timeline import plot_timeline
-from mtlslab.pki import client_context, server_context, summarize
+from mtlslab.pki import VerificationError, client_context, server_context, summarize, verify_client_chain
 
 ROUNDS = 3
 PER_STEP = ROUNDS * len(WORKLOADS)
@@ -94,3 +94,33 @@ def test_timeline_has_bar_per_step():
 def test_step_counts_scale_with_rounds(rounds):
     results = issuer_rotation(rounds=rounds)
     assert results[0].succeeded == rounds * len(WORKLOADS)
+
+
+def test_renewed_intermediate_can_issue(root):
+    issuer = root.create_intermediate("Short Issuer", lifetime=dt.timedelta(hours=12))
+    renewed = renew(root, issuer, lifetime=dt.timedelta(days=30))
+    leaf = renewed.issue_client("web", spiffe_id="spiffe://test.local/ns/demo/sa/web")
+    assert renewed.parent is root
+    assert renewed.certificate.subject == issuer.certificate.subject
+    assert verify_client_chain(leaf.certificate, leaf.chain, [root.certificate])[-1] == root.certificate
+
+
+def test_renew_root_same_key_keeps_old_chains(root, client):
+    renewed = renew_root(root, reuse_key=True)
+    assert same_key(root, renewed)
+    assert summarize(renewed.certificate).self_signed
+    assert verify_client_chain(client.certificate, client.chain, [renewed.certificate])
+
+
+def test_renew_root_new_key_breaks_old_chains(root, client):
+    renewed = renew_root(root)
+    assert not same_key(root, renewed)
+    assert summarize(renewed.certificate).self_signed
+    with pytest.raises(VerificationError, match="signature does not match"):
+        verify_client_chain(client.certificate, client.chain, [renewed.certificate])
+
+
+def test_renew_root_new_key_issues_trusted_leaves(root):
+    renewed = renew_root(root)
+    leaf = renewed.create_intermediate("Issuer B").issue_client("web", spiffe_id="spiffe://test.local/ns/demo/sa/web")
+    assert verify_client_chain(leaf.certificate, leaf.chain, [renewed.certificate])[-1] == renewed.certificate

@@ -21,7 +21,8 @@ def plot_timeline(results: list[StepResult], title: str):
     axes.invert_yaxis()
     axes.set_xlabel("handshakes")
     axes.set_title(title)
-    axes.legend(loc="lower right")
+    # Outside the axes, so that the legend never hides the failures at the end of the last bar.
+    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     figure.tight_layout()
     plt.close(figure)
     return figure
