@@ -6,6 +6,10 @@ another workload, an outbound proxy. A "legacy" client without a sidecar sends
 plaintext HTTP straight to the destination's inbound port. Each request is reported
 with what the destination's inbound proxy decided and which peer identity it saw.
 
+With ``capture`` every inbound proxy gets a wire tap (:mod:`mtlslab.mesh.tap`) in
+front of it, like a packet capture on the pod network, and each result keeps the
+bytes the source sent.
+
 Three things differ from a real mesh. The app connects to its outbound proxy's port
 directly, where a cluster redirects traffic with iptables or eBPF. One mode applies to
 every workload. The policy is a list of allowed SPIFFE IDs per workload.
@@ -23,6 +27,7 @@ from dataclasses import dataclass, field
 from mtlslab.errors import InputError
 from mtlslab.mesh.certificates import create_istio_ca, issue_istio_workload
 from mtlslab.mesh.netns import NetworkNamespace
+from mtlslab.mesh.proof import tls_record_types
 from mtlslab.mesh.proxy import (
     OUTCOMES,
     AuthorizationPolicy,
@@ -31,6 +36,7 @@ from mtlslab.mesh.proxy import (
     OutboundProxy,
     check_mode,
 )
+from mtlslab.mesh.tap import WireTap
 from mtlslab.pki import client_context, istio_spiffe_id, server_context
 
 LEGACY_CLIENT = "legacy"
@@ -56,6 +62,13 @@ class RequestResult:
     peer_identity: str | None
     response: str
     detail: str
+    # The bytes the source sent towards the destination, as the wire tap recorded them, or None without capture.
+    sent_bytes: bytes | None = None
+
+    @property
+    def record_types(self) -> list[str]:
+        """Name the TLS records at the start of ``sent_bytes``, or none for plaintext and without capture."""
+        return tls_record_types(self.sent_bytes or b"")
 
     def __str__(self) -> str:
         identity = self.peer_identity or "(none)"
@@ -99,6 +112,7 @@ class _Workload:
         self.app_server: asyncio.AbstractServer | None = None
         self.app_port = 0
         self.inbound: InboundProxy | None = None
+        self.tap: WireTap | None = None
         self.network_namespace: NetworkNamespace | None = None
 
 
@@ -115,6 +129,7 @@ class MeshSimulator:
         trust_domain: str = "cluster.local",
         timeout: float = DEFAULT_TIMEOUT,
         use_network_namespaces: bool = False,
+        capture: bool = False,
     ):
         names = list(workloads)
         if not names:
@@ -124,6 +139,7 @@ class MeshSimulator:
         self.mode = check_mode(mode)
         self.timeout = timeout
         self.use_network_namespaces = use_network_namespaces
+        self.capture = capture
         self._workloads = {name: _Workload(name, namespace, name, trust_domain) for name in names}
         self._policies = {}
         for destination, sources in (policies or {}).items():
@@ -146,8 +162,13 @@ class MeshSimulator:
         return self._trust.certificate
 
     def inbound_port(self, workload: str) -> int:
-        """Return the 127.0.0.1 port of ``workload``'s inbound proxy, where other workloads connect."""
+        """Return the 127.0.0.1 port of ``workload``'s inbound proxy."""
         return self._workload(workload).inbound.port
+
+    def destination_port(self, workload: str) -> int:
+        """Return the 127.0.0.1 port where other workloads connect: the wire tap's with capture, else the inbound proxy's."""
+        target = self._workload(workload)
+        return target.tap.port if target.tap is not None else target.inbound.port
 
     def app_port(self, workload: str) -> int:
         """Return the port ``workload``'s app listens on behind its proxy (inside its namespace, if any)."""
@@ -185,6 +206,9 @@ class MeshSimulator:
                     timeout=self.timeout,
                 )
                 await workload.inbound.start()
+                if self.capture:
+                    workload.tap = WireTap(workload.inbound.port, timeout=self.timeout)
+                    await workload.tap.start()
             self._trust = trust
         except BaseException:
             await self.close()
@@ -196,6 +220,9 @@ class MeshSimulator:
             await proxy.close()
         self._outbound.clear()
         for workload in self._workloads.values():
+            if workload.tap is not None:
+                await workload.tap.close()
+                workload.tap = None
             if workload.inbound is not None:
                 await workload.inbound.close()
                 workload.inbound = None
@@ -217,12 +244,13 @@ class MeshSimulator:
         self._count += 1
 
         if source == LEGACY_CLIENT:
-            port = target.inbound.port
+            port = self.destination_port(destination)
         else:
             port = (await self._outbound_proxy(source, destination)).port
         response = await self._send_http(port, destination)
         event = await self.next_inbound_event(destination)
-        result = self._result(source, destination, event, response)
+        sent_bytes = (await target.tap.next_connection()).sent if target.tap is not None else None
+        result = self._result(source, destination, event, response, sent_bytes)
         self.report.results.append(result)
         return result
 
@@ -249,7 +277,7 @@ class MeshSimulator:
             proxy = OutboundProxy(
                 source,
                 client_context(self._trust, client.credential, check_hostname=False),
-                target.inbound.port,
+                self.destination_port(destination),
                 target.spiffe_id,
                 timeout=self.timeout,
             )
@@ -316,7 +344,9 @@ class MeshSimulator:
             return "connection closed without a response"
         return data.split(b"\r\n", 1)[0].decode("ascii", "replace")
 
-    def _result(self, source: str, destination: str, event: InboundEvent, response: str) -> RequestResult:
+    def _result(
+        self, source: str, destination: str, event: InboundEvent, response: str, sent_bytes: bytes | None
+    ) -> RequestResult:
         return RequestResult(
             number=self._count,
             source=source,
@@ -327,6 +357,7 @@ class MeshSimulator:
             peer_identity=event.peer_identity,
             response=response,
             detail=event.detail,
+            sent_bytes=sent_bytes,
         )
 
 
@@ -339,18 +370,25 @@ def run_simulation(
     repeat: int = 1,
     timeout: float = DEFAULT_TIMEOUT,
     use_network_namespaces: bool = False,
+    capture: bool = False,
 ) -> SimulationReport:
     """Run one simulation to the end and return its report; works inside Jupyter's running event loop too.
 
     With the defaults, ``frontend`` may call ``api`` and ``batch`` may not, and a legacy
-    client without a sidecar calls ``api`` and ``frontend``.
+    client without a sidecar calls ``api`` and ``frontend``. With ``capture`` each
+    result's ``sent_bytes`` contains what the source sent on the wire.
     """
     plan = list(plan)
     policies = DEMO_POLICY if policies is None else policies
 
     async def simulate() -> SimulationReport:
         async with MeshSimulator(
-            workloads, mode=mode, policies=policies, timeout=timeout, use_network_namespaces=use_network_namespaces
+            workloads,
+            mode=mode,
+            policies=policies,
+            timeout=timeout,
+            use_network_namespaces=use_network_namespaces,
+            capture=capture,
         ) as mesh:
             return await mesh.run(plan, repeat=repeat)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -46,9 +47,7 @@ def validate_manifest(manifest: dict[str, Any]) -> CrdSchema:
         raise ManifestError(f"a manifest must be a mapping, not {type(manifest).__name__}")
     crd = schema_for(manifest.get("apiVersion"), manifest.get("kind"))
 
-    import jsonschema  # the test extra installs it; imported here so the library loads without it
-
-    validator = jsonschema.Draft7Validator(crd.schema)
+    validator = _jsonschema().Draft7Validator(crd.schema)
     problems = tuple(_describe(error) for error in sorted(validator.iter_errors(manifest), key=_error_path))
     if problems:
         name = manifest.get("metadata", {}).get("name", "(no name)") if isinstance(manifest.get("metadata"), dict) else "(no name)"
@@ -146,3 +145,19 @@ def _error_path(error) -> str:
 def _describe(error) -> str:
     path = ".".join(str(part) for part in error.absolute_path) or "(top level)"
     return f"{path}: {error.message}"
+
+
+def _jsonschema():
+    """Import jsonschema without its optional IRI format checker.
+
+    jsonschema imports rfc3987_syntax when it is installed (Jupyter installs it), and
+    that import builds a parser for about a second. The CRD schemas use no "iri"
+    format, so the kit marks the module as missing before jsonschema looks for it.
+    The test extra installs jsonschema; the import stays here so the rest of the
+    library loads without it.
+    """
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)
+    import jsonschema
+
+    return jsonschema
