@@ -10,6 +10,7 @@ import sys
 
 from mtlslab import __version__
 from mtlslab.capture_cli import add_capture_commands
+from mtlslab.diagnose.command import add_diagnose_commands
 from mtlslab.errors import InputError
 from mtlslab.pki import load_certificates, summarize
 from mtlslab.pki.demo import write_demo_pki
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.set_defaults(handler=_run_inspect)
 
     add_capture_commands(commands)
+    add_diagnose_commands(commands)
     return parser
 
 
