@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, x25519
 
-from mtlslab.pki.keys import generate_private_key
+from mtlslab.errors import InputError
+from mtlslab.pki.keys import generate_private_key, key_type_of
 
 MESSAGE = b"\x20" * 64 + b"TLS 1.3, server CertificateVerify\x00" + bytes(32)
 
@@ -45,9 +46,15 @@ class OperationTimes:
         return {"client": client, "server": server}
 
 
-def time_operations(key_type: str, repeat: int = 50) -> OperationTimes:
-    """Time signing, verifying and an X25519 exchange ``repeat`` times each; keep the medians."""
-    key = generate_private_key(key_type)
+def time_operations(key_type: str, repeat: int = 50, *, private_key=None) -> OperationTimes:
+    """Time signing, verifying and an X25519 exchange ``repeat`` times each; keep the medians.
+
+    ``private_key`` times an existing key of ``key_type`` instead of generating one,
+    because generating an RSA 4096 key alone can take more than a second.
+    """
+    key = private_key if private_key is not None else generate_private_key(key_type)
+    if key_type_of(key) != key_type:
+        raise InputError(f"private_key is of type {key_type_of(key)}, not {key_type}: pass a key of the type to time")
     sign = _signer(key)
     signature = sign()
     verify = _verifier(key.public_key(), signature)

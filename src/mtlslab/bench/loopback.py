@@ -58,8 +58,10 @@ class EchoServer:
             if not data:
                 return
             if data.startswith(b"BULK "):
-                total = int(data.split(b" ", 2)[1])
-                received = len(data) - len(data.split(b"\n", 1)[0]) - 1
+                # Over plaintext TCP the first payload bytes can arrive in the same read as the header.
+                header, _, payload = data.partition(b"\n")
+                total = int(header.split(b" ", 1)[1])
+                received = len(payload)
                 while received < total:
                     chunk = stream.recv(CHUNK)
                     if not chunk:

@@ -15,7 +15,9 @@ from mtlslab.bench import loopback
 from mtlslab.bench.floor import time_operations
 from mtlslab.bench.memory import memory_handshake
 from mtlslab.bench.stats import spread
+from mtlslab.errors import InputError
 from mtlslab.pki import CertificateAuthority, client_context, server_context
+from mtlslab.pki.keys import key_type_of
 
 KEY_TYPES = ("ecdsa-p256", "rsa2048", "rsa3072", "rsa4096", "ed25519")
 
@@ -66,30 +68,45 @@ def scenarios() -> list[Scenario]:
     return chosen
 
 
-def contexts_for(scenario: Scenario) -> tuple[ssl.SSLContext, ssl.SSLContext]:
-    """Build a fresh PKI for ``scenario`` and return its (server, client) contexts."""
-    issuer = CertificateAuthority.create_root(key_type=scenario.key_type)
+def contexts_for(scenario: Scenario, *, private_key=None) -> tuple[ssl.SSLContext, ssl.SSLContext]:
+    """Build a fresh PKI for ``scenario`` and return its (server, client) contexts.
+
+    With ``private_key`` every certificate of the PKI carries that one key, so building
+    the PKI generates no key (an RSA 4096 key can take more than a second to generate).
+    A handshake costs the same as with separate keys, because its work depends only on
+    the key type and size. Never share one key between certificates in a real PKI.
+    """
+    if private_key is not None and key_type_of(private_key) != scenario.key_type:
+        raise InputError(
+            f"private_key is of type {key_type_of(private_key)}, but the scenario uses {scenario.key_type}: "
+            "pass a key of the scenario's key type"
+        )
+    keys = {"key_type": scenario.key_type, "private_key": private_key}
+    issuer = CertificateAuthority.create_root(**keys)
     root = issuer
     for level in range(scenario.intermediates):
         remaining = scenario.intermediates - level - 1
-        issuer = issuer.create_intermediate(f"Intermediate {level + 1}", key_type=scenario.key_type, path_length=remaining)
+        issuer = issuer.create_intermediate(f"Intermediate {level + 1}", path_length=remaining, **keys)
 
-    server = issuer.issue_server(key_type=scenario.key_type)
+    server = issuer.issue_server(**keys)
     if not scenario.mutual:
         return (
             server_context(server, require_client_certificate=False, tls_version=scenario.tls_version),
             client_context(root, tls_version=scenario.tls_version),
         )
-    client = issuer.issue_client(key_type=scenario.key_type)
+    client = issuer.issue_client(**keys)
     return (
         server_context(server, root, tls_version=scenario.tls_version),
         client_context(root, client, tls_version=scenario.tls_version),
     )
 
 
-def measure_scenario(scenario: Scenario, count: int) -> dict:
-    """Run ``count`` in-memory handshakes of ``scenario`` and summarize CPU time and bytes per handshake."""
-    server, client = contexts_for(scenario)
+def measure_scenario(scenario: Scenario, count: int, *, private_key=None) -> dict:
+    """Run ``count`` in-memory handshakes of ``scenario`` and summarize CPU time and bytes per handshake.
+
+    ``private_key`` is passed to :func:`contexts_for`.
+    """
+    server, client = contexts_for(scenario, private_key=private_key)
     session = None
     if scenario.resumption:
         _, session = memory_handshake(client, server)
@@ -137,9 +154,19 @@ def measure_loopback(sizes: Sizes) -> list[dict]:
     return results
 
 
-def measure_floor(handshake_results: list[dict], sizes: Sizes) -> list[dict]:
-    """Compare each full TLS 1.3 handshake with the time its public-key operations take alone."""
-    times = {key_type: time_operations(key_type, sizes.operation_repeats) for key_type in KEY_TYPES}
+def measure_floor(
+    handshake_results: list[dict], sizes: Sizes, *, private_keys: dict | None = None
+) -> tuple[list[dict], list[dict]]:
+    """Compare each full TLS 1.3 handshake with the time its public-key operations take alone.
+
+    Return the comparison rows and the operation times per key type. ``private_keys``
+    maps key types to existing keys to time; the others get a new key.
+    """
+    private_keys = private_keys or {}
+    times = {
+        key_type: time_operations(key_type, sizes.operation_repeats, private_key=private_keys.get(key_type))
+        for key_type in KEY_TYPES
+    }
     rows = []
     for result in handshake_results:
         if result["tls_version"] != "1.3" or result["resumption"]:

@@ -103,13 +103,15 @@ class CertificateAuthority(Credential):
         lifetime: dt.timedelta = dt.timedelta(days=3650),
         path_length: int | None = None,
         organization: str = "mtlslab",
+        private_key: CertificateIssuerPrivateKeyTypes | None = None,
     ) -> CertificateAuthority:
         """Create a self-signed root CA.
 
         ``path_length`` limits how many intermediate CAs may stand below the root
         (basicConstraints pathLenConstraint, RFC 5280 section 4.2.1.9); None sets no limit.
+        ``private_key`` reuses an existing key instead of generating one of ``key_type``.
         """
-        key = generate_private_key(key_type)
+        key = private_key if private_key is not None else generate_private_key(key_type)
         name = _name(common_name, organization)
         builder = _ca_builder(name, name, key.public_key(), lifetime, path_length)
         builder = builder.add_extension(
@@ -131,9 +133,13 @@ class CertificateAuthority(Credential):
         lifetime: dt.timedelta = dt.timedelta(days=365),
         path_length: int | None = 0,
         organization: str = "mtlslab",
+        private_key: CertificateIssuerPrivateKeyTypes | None = None,
     ) -> CertificateAuthority:
-        """Create a CA signed by this one; ``path_length=0`` lets it issue leaves only."""
-        key = generate_private_key(key_type)
+        """Create a CA signed by this one; ``path_length=0`` lets it issue leaves only.
+
+        ``private_key`` reuses an existing key instead of generating one of ``key_type``.
+        """
+        key = private_key if private_key is not None else generate_private_key(key_type)
         builder = _ca_builder(
             _name(common_name, organization),
             self.certificate.subject,
@@ -164,8 +170,9 @@ class CertificateAuthority(Credential):
         lifetime: dt.timedelta = dt.timedelta(days=90),
         valid_from: dt.datetime | None = None,
         hash_algorithm: hashes.HashAlgorithm | None = None,
+        private_key: CertificateIssuerPrivateKeyTypes | None = None,
     ) -> Credential:
-        """Issue a leaf certificate with a new key.
+        """Issue a leaf certificate, with a new key unless ``private_key`` is given.
 
         Identities go in the subjectAltName extension, because TLS clients match names
         against it. RFC 6125 section 6.4.4 lets a client fall back to the commonName only
@@ -180,9 +187,10 @@ class CertificateAuthority(Credential):
         defaults to one minute before now; pass an earlier time with a short lifetime to
         build an expired certificate, or a later one for a certificate not yet valid.
         ``hash_algorithm`` overrides the signature hash, for example SHA-1 to show why
-        verifiers reject it.
+        verifiers reject it. ``private_key`` reuses an existing key instead of generating
+        one of ``key_type``, for example to keep a key across a renewal.
         """
-        key = generate_private_key(key_type)
+        key = private_key if private_key is not None else generate_private_key(key_type)
         names = _subject_alt_names(dns_names, ip_addresses, uris, spiffe_id)
         if common_name is None and not names:
             raise InputError("a certificate needs a common name or at least one DNS name, IP address or URI")

@@ -35,6 +35,21 @@ def generate_private_key(key_type: str = DEFAULT_KEY_TYPE) -> CertificateIssuerP
     raise InputError(f"unknown key type {key_type!r}: use one of {', '.join(KEY_TYPES)}")
 
 
+def key_type_of(key) -> str:
+    """Name the type of a private or public key as :data:`KEY_TYPES` does, for example ``rsa3072``."""
+    if isinstance(key, (rsa.RSAPrivateKey, rsa.RSAPublicKey)):
+        name = f"rsa{key.key_size}"
+    elif isinstance(key, (ec.EllipticCurvePrivateKey, ec.EllipticCurvePublicKey)):
+        name = {"secp256r1": "ecdsa-p256", "secp384r1": "ecdsa-p384"}.get(key.curve.name, key.curve.name)
+    elif isinstance(key, (ed25519.Ed25519PrivateKey, ed25519.Ed25519PublicKey)):
+        name = "ed25519"
+    else:
+        name = type(key).__name__
+    if name not in KEY_TYPES:
+        raise InputError(f"unsupported key {name!r}: use a key of one of {', '.join(KEY_TYPES)}")
+    return name
+
+
 def default_signature_hash(key: CertificateIssuerPrivateKeyTypes) -> hashes.HashAlgorithm | None:
     """Return the hash a CA holding ``key`` signs with: SHA-384 for P-384, none for Ed25519.
 
