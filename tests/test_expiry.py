@@ -8,7 +8,7 @@ import pytest
 
 from mtlslab.errors import InputError
 from mtlslab.lifecycle.expiry import check_chain_expiry, outlives_issuer_by
-from mtlslab.lifecycle.renew import renew
+from mtlslab.pki.renew import renew
 from mtlslab.pki import VerificationError, verify_client_chain
 
 HOUR = dt.timedelta(hours=1)

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from mtlslab.handshake import run_handshake
-from mtlslab.lifecycle.renew import renew, renew_root, same_key
+from mtlslab.pki.renew import renew, renew_root, same_key
 from mtlslab.lifecycle.rotation import WORKLOADS, anchor_rotation, issuer_rotation, renewal_without_reload
 from mtlslab.lifecycle.timeline import plot_timeline
 from mtlslab.pki import VerificationError, client_context, server_context, summarize, verify_client_chain

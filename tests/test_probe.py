@@ -10,7 +10,7 @@ import pytest
 from mtlslab.errors import InputError
 from mtlslab.lifecycle.fleet import Fleet
 from mtlslab.lifecycle.probe import fetch_served_certificate
-from mtlslab.lifecycle.renew import renew
+from mtlslab.pki.renew import renew
 from mtlslab.pki import summarize
 from mtlslab.pki.files import load_certificates
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from mtlslab.lifecycle.fleet import Fleet, StepResult
-from mtlslab.lifecycle.renew import renew
+from mtlslab.pki.renew import renew
 from mtlslab.pki.authority import CertificateAuthority, Credential
 from mtlslab.pki.files import load_certificates, load_private_key
 
