@@ -29,6 +29,7 @@ notebooks: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m mtlslab.bench --out $(BENCH_OUT)
 	$(BIN)/python tools/bench_stages.py --handshakes 1000 --report $(BENCH_OUT)/stages.json
+	$(BIN)/python tools/bench_diagnose.py --report $(BENCH_OUT)/diagnose.json
 
 install: $(STAMP)
 
