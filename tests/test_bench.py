@@ -39,6 +39,7 @@ def test_every_figure_has_spread(report):
         assert row["server_seconds"]["n"] == QUICK.handshakes
     for row in data["loopback"]:
         assert set(row["new_connection_seconds"]) == SPREAD_KEYS
+        assert set(row["bulk_mib_per_second"]) == SPREAD_KEYS
 
 
 def test_loopback_modes(report):

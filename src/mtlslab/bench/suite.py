@@ -47,11 +47,12 @@ class Sizes:
     handshakes: int = 200
     connections: int = 200
     requests: int = 500
-    bulk_megabytes: int = 64
+    bulk_megabytes: int = 16
+    bulk_rounds: int = 5
     operation_repeats: int = 100
 
 
-QUICK = Sizes(handshakes=3, connections=3, requests=3, bulk_megabytes=1, operation_repeats=3)
+QUICK = Sizes(handshakes=3, connections=3, requests=3, bulk_megabytes=1, bulk_rounds=2, operation_repeats=3)
 
 
 def scenarios() -> list[Scenario]:
@@ -148,7 +149,9 @@ def measure_loopback(sizes: Sizes) -> list[dict]:
                 "mode": mode,
                 "new_connection_seconds": spread(loopback.new_connection_latencies(server, client, sizes.connections)),
                 "reused_request_seconds": spread(loopback.reused_connection_latencies(server, client, sizes.requests)),
-                "bulk_mib_per_second": loopback.bulk_throughput(server, client, sizes.bulk_megabytes),
+                "bulk_mib_per_second": spread(
+                    [loopback.bulk_throughput(server, client, sizes.bulk_megabytes) for _ in range(sizes.bulk_rounds)]
+                ),
             }
         )
     return results
