@@ -165,3 +165,15 @@ def test_console_script_installed():
     script = os.path.join(os.path.dirname(sys.executable), "mtlslab")
     result = subprocess.run([script, "--version"], capture_output=True, text=True)
     assert result.stdout.startswith("mtlslab ")
+
+
+def test_closed_output_pipe_ends_quietly(tmp_path, demo):
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_bytes((demo / "client-chain.pem").read_bytes() * 200)
+    process = subprocess.Popen([*COMMAND, "inspect", str(bundle)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.read(100)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    process.wait(timeout=60)
+    assert "Traceback" not in stderr
+    assert process.returncode == 141
