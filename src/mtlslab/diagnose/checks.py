@@ -307,10 +307,13 @@ def _check_validity(entry: Entry, setup: Setup, report: Report) -> None:
         )
     elif at < not_before:
         seconds = int((not_before - at).total_seconds())
+        wait = format_duration(not_before - at)
+        if seconds >= 60:
+            wait += f" ({seconds} seconds)"
         report.add(
             "not-yet-valid",
             ERROR,
-            f"{describe(certificate)} becomes valid in {format_duration(not_before - at)} ({seconds} seconds): "
+            f"{describe(certificate)} becomes valid in {wait}: "
             "the issuer's clock runs ahead of the verifier's, or the certificate was issued for later.",
             evidence(entry, "notBefore", not_before.isoformat(), seconds_ahead=seconds),
         )
@@ -355,7 +358,7 @@ def _check_key_strength(entry: Entry, is_leaf: bool, report: Report) -> None:
     report.add(
         "weak-key",
         ERROR,
-        f"{describe(entry.certificate)} has a {size} key, below OpenSSL's default security level 2 ({openssl}).",
+        f"The key of {describe(entry.certificate)} ({size}) is below OpenSSL's default security level 2 ({openssl}).",
         evidence(entry, "subjectPublicKeyInfo", size),
     )
 
@@ -367,7 +370,8 @@ def _check_signature_hash(entry: Entry, report: Report) -> None:
     report.add(
         "weak-signature",
         ERROR,
-        f"{describe(entry.certificate)} is signed with {name}. OpenSSL at security level 2 rejects it ('ca md too "
+        f"{describe(entry.certificate)} is signed with {name}. OpenSSL 3.0 and later reject it from security level 1, "
+        "so at every default setting ('ca md too "
         "weak' when loaded, 'CA signature digest algorithm too weak' (68) when verified); Go 1.18 and later report "
         "'insecure algorithm'.",
         evidence(entry, "signatureAlgorithm", name),
@@ -426,7 +430,7 @@ def _check_path_length(entry: Entry, index: int, role: str | None, report: Repor
             "pathlen-exceeded",
             ERROR,
             f"{describe(entry.certificate)} has pathLenConstraint {constraints.path_length}, but {below} intermediate "
-            f"CA{'s' if below != 1 else ''} stand below it ('path length constraint exceeded', OpenSSL 25; Go 'too many "
+            f"CA{'s stand' if below != 1 else ' stands'} below it ('path length constraint exceeded', OpenSSL 25; Go 'too many "
             "intermediates for path length constraint').",
             evidence(entry, "basicConstraints pathLenConstraint", constraints.path_length, intermediates_below=below),
         )
@@ -558,8 +562,9 @@ def _check_identity(leaf: Entry, role: str | None, name: str | None, report: Rep
             "cn-only",
             severity,
             f"{describe(certificate)} has no subjectAltName. Go 1.15 and later ('x509: certificate relies on legacy "
-            "Common Name field'), browsers and hostname-checking clients ignore the common name"
-            + (", so servers with this certificate fail verification." if severity == ERROR else "."),
+            "Common Name field') and browsers ignore the common name; OpenSSL (so Python and curl) and Java still "
+            "fall back to it"
+            + (", so Go clients and browsers reject servers with this certificate." if severity == ERROR else "."),
             evidence(leaf, "subjectAltName", "absent", common_name=common_names),
         )
         return

@@ -85,7 +85,7 @@ ALERT_CAUSES: dict[int, tuple[str, ...]] = {
     43: ("wrong-eku", "key-usage"),
     44: ("revoked",),
     45: ("expired", "stale-served-certificate", "crl-expired"),
-    46: ("unknown-ca", "missing-intermediate", "expired", "wrong-eku", "name-constraints", "unknown-critical-extension"),
+    46: ("unknown-ca", "missing-intermediate", "expired", "wrong-eku", "name-constraints", "unknown-critical-extension", "spiffe-id-mismatch"),
     48: (
         "unknown-ca",
         "missing-intermediate",
@@ -299,11 +299,13 @@ def explain(text: str) -> Explanation:
     matches += _reasons(text)
     matches += _alerts(text)
 
+    # A message can match twice, as a rule and as an OpenSSL reason in lower case
+    # ("certificate verify failed"), so only the first match, the rule's, is kept.
     seen = set()
     for match in sorted(matches, key=lambda match: match.rank):
-        key = (match.meaning, match.causes)
-        if key not in seen:
-            seen.add(key)
+        keys = {(match.meaning, match.causes), (match.message.lower(), match.causes)}
+        if not keys & seen:
+            seen |= keys
             explanation.matches.append(match)
     return explanation
 

@@ -9,7 +9,7 @@ what each peer reported, the alert on the wire and the stage where the handshake
 stopped, with the ``mtlslab diagnose`` finding that names the defect.
 """
 
-from mtlslab.faults.catalog import FAMILIES, SCENARIOS, FaultSetup, Scenario, run_scenario, scenario
+from mtlslab.faults.catalog import FAMILIES, SCENARIOS, FaultSetup, Peers, Scenario, run_scenario, scenario
 from mtlslab.faults.result import STAGE_TITLES, DiagnoseInputs, FaultResult, stage_of
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "DiagnoseInputs",
     "FaultResult",
     "FaultSetup",
+    "Peers",
     "Scenario",
     "run_scenario",
     "scenario",

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import ssl
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -46,12 +46,41 @@ FAMILIES = (
 
 
 @dataclass(frozen=True)
+class Peers:
+    """The CAs and credentials behind each peer's files in a two-peer mTLS scenario, for callers that write and repair them.
+
+    ``server`` and ``client`` are the credentials in each peer's files, and ``client``
+    is None for a client without a certificate. ``server_trust`` and ``client_trust``
+    are the CAs or certificates each peer trusts. ``crls`` are loaded by the peer that
+    verifies ``faulty_side``. ``issuer`` is the CA that issued the faulty peer's
+    certificate. Where the faulty peer has no certificate, it is the CA that would
+    issue one, and it is None where no CA did (a self-signed leaf). ``security_level``
+    is the OpenSSL security level of the faulty peer when the scenario lowers it.
+    Files loaded at the default level fail earlier than the scenario's handshake does.
+    """
+
+    faulty_side: str
+    server: Credential
+    client: Credential | None
+    server_trust: object
+    client_trust: object
+    issuer: CertificateAuthority | None = None
+    server_name: str = SERVER_NAME
+    tls_version: str | None = None
+    crls: tuple[x509.CertificateRevocationList, ...] = ()
+    hostname_checks_common_name: bool = True
+    security_level: int | None = None
+
+
+@dataclass(frozen=True)
 class FaultSetup:
     """A built scenario: how to run its handshake, what to diagnose, and which certificate is at fault.
 
     ``handshake`` builds the SSL contexts and runs the connection. An ``ssl.SSLError``
     that escapes from it is a failure to load a certificate or key, so it is reported
     for ``faulty_side``. ``inputs`` is None for faults that no file shows (protocol faults).
+    ``peers`` is None for scenarios that do not connect two certificate-based Python
+    peers (the SPIFFE ID check, openssl s_client and plaintext peers).
     """
 
     handshake: Callable[[], HandshakeResult]
@@ -59,6 +88,7 @@ class FaultSetup:
     culprit: x509.Certificate | None
     inputs: DiagnoseInputs | None
     notes: tuple[str, ...] = ()
+    peers: Peers | None = None
 
 
 @dataclass(frozen=True)
@@ -167,12 +197,14 @@ def _mtls(
     hostname_checks_common_name: bool = True,
     inputs: DiagnoseInputs | None = None,
     notes: tuple[str, ...] = (),
+    issuer: CertificateAuthority | None = None,
 ) -> FaultSetup:
     """Set up an mTLS connection between two Python peers, one of which has the defect.
 
     ``security_level`` lowers the OpenSSL security level of the faulty side only, so that
     it agrees to present a weak certificate that its peer, at the default level 2,
-    rejects. ``crls`` are loaded by the peer that verifies the faulty side.
+    rejects. ``crls`` are loaded by the peer that verifies the faulty side. ``issuer``
+    is recorded in :class:`Peers` for callers that repair the setup.
     """
 
     def handshake() -> HandshakeResult:
@@ -208,7 +240,20 @@ def _mtls(
             role=faulty_side,
             name=diagnose_name or (server_name if faulty_side == "server" else None),
         )
-    return FaultSetup(handshake, faulty_side, culprit, inputs, notes)
+    peer_files = Peers(
+        faulty_side,
+        server,
+        client,
+        server_trust,
+        client_trust,
+        issuer=issuer,
+        server_name=server_name,
+        tls_version=tls_version,
+        crls=tuple(crls or ()),
+        hostname_checks_common_name=hostname_checks_common_name,
+        security_level=security_level,
+    )
+    return FaultSetup(handshake, faulty_side, culprit, inputs, notes, peer_files)
 
 
 # Default culprit of _server_fault and _client_fault: the leaf that the faulty peer presents.
@@ -259,8 +304,10 @@ def _unknown_ca(side: str) -> FaultSetup:
     foreign_root = CertificateAuthority.create_root("Foreign Root CA")
     foreign_issuer = foreign_root.create_intermediate("Foreign Intermediate CA")
     if side == "server":
-        return _server_fault(foreign_issuer.issue_server(SERVER_NAME), root, culprit=foreign_issuer.certificate)
-    return _client_fault(foreign_issuer.issue_client("client"), root, culprit=foreign_issuer.certificate)
+        return _server_fault(
+            foreign_issuer.issue_server(SERVER_NAME), root, culprit=foreign_issuer.certificate, issuer=foreign_issuer
+        )
+    return _client_fault(foreign_issuer.issue_client("client"), root, culprit=foreign_issuer.certificate, issuer=foreign_issuer)
 
 
 def _trust_anchor_rotated() -> FaultSetup:
@@ -269,7 +316,7 @@ def _trust_anchor_rotated() -> FaultSetup:
     root_b = CertificateAuthority.create_root("mesh root")
     issuer_a = root_a.create_intermediate("mesh issuer")
     client = issuer_a.issue_client("client", spiffe_id="spiffe://cluster.local/ns/shop/sa/web")
-    return _client_fault(client, root_a, culprit=issuer_a.certificate, server_trust=root_b)
+    return _client_fault(client, root_a, culprit=issuer_a.certificate, server_trust=root_b, issuer=issuer_a)
 
 
 def _self_signed_leaf() -> FaultSetup:
@@ -283,13 +330,15 @@ def _self_signed_leaf() -> FaultSetup:
 def _missing_intermediate(side: str) -> FaultSetup:
     root, issuer = _pki()
     if side == "server":
-        return _server_fault(builders.without_chain(issuer.issue_server(SERVER_NAME)), root)
-    return _client_fault(builders.without_chain(issuer.issue_client("client")), root)
+        return _server_fault(builders.without_chain(issuer.issue_server(SERVER_NAME)), root, issuer=issuer)
+    return _client_fault(builders.without_chain(issuer.issue_client("client")), root, issuer=issuer)
 
 
 def _intermediate_anchor() -> FaultSetup:
     root, issuer = _pki()
-    return _server_fault(issuer.issue_server(SERVER_NAME), root, culprit=issuer.certificate, client_trust=issuer)
+    return _server_fault(
+        issuer.issue_server(SERVER_NAME), root, culprit=issuer.certificate, client_trust=issuer, issuer=issuer
+    )
 
 
 # Validity.
@@ -299,23 +348,23 @@ def _expired_leaf(side: str) -> FaultSetup:
     root, issuer = _pki()
     window = {"valid_from": _ago(hours=2), "lifetime": dt.timedelta(hours=1)}
     if side == "server":
-        return _server_fault(issuer.issue_server(SERVER_NAME, **window), root)
-    return _client_fault(issuer.issue_client("client", **window), root)
+        return _server_fault(issuer.issue_server(SERVER_NAME, **window), root, issuer=issuer)
+    return _client_fault(issuer.issue_client("client", **window), root, issuer=issuer)
 
 
 def _expired_intermediate() -> FaultSetup:
     root = CertificateAuthority.create_root()
     issuer = builders.build_ca("Expired Intermediate CA", root, path_length=0, valid_from=_ago(days=2), lifetime=dt.timedelta(days=1))
     server = issuer.issue_server(SERVER_NAME)
-    return _server_fault(server, root, culprit=issuer.certificate)
+    return _server_fault(server, root, culprit=issuer.certificate, issuer=issuer)
 
 
 def _not_yet_valid(side: str) -> FaultSetup:
     root, issuer = _pki()
     start = {"valid_from": _from_now(seconds=60)}
     if side == "server":
-        return _server_fault(issuer.issue_server(SERVER_NAME, **start), root)
-    return _client_fault(issuer.issue_client("client", **start), root)
+        return _server_fault(issuer.issue_server(SERVER_NAME, **start), root, issuer=issuer)
+    return _client_fault(issuer.issue_client("client", **start), root, issuer=issuer)
 
 
 # Identity.
@@ -324,7 +373,7 @@ def _not_yet_valid(side: str) -> FaultSetup:
 def _name_mismatch() -> FaultSetup:
     root, issuer = _pki()
     server = issuer.issue_server("svc-a.ns.svc")
-    return _server_fault(server, root, server_name="svc-b.ns.svc")
+    return _server_fault(server, root, server_name="svc-b.ns.svc", issuer=issuer)
 
 
 def _common_name_only() -> FaultSetup:
@@ -335,6 +384,7 @@ def _common_name_only() -> FaultSetup:
         root,
         server_name="svc-a.ns.svc",
         hostname_checks_common_name=False,
+        issuer=issuer,
         notes=(
             "Python falls back to the common name by default (SSLContext.hostname_checks_common_name); "
             "the client here turns that off, as Go 1.15 and later and browsers do.",
@@ -364,18 +414,18 @@ def _spiffe_id_mismatch() -> FaultSetup:
 
 def _server_eku_on_client() -> FaultSetup:
     root, issuer = _pki()
-    return _client_fault(issuer.issue_client("client", extended_key_usage=("serverAuth",)), root)
+    return _client_fault(issuer.issue_client("client", extended_key_usage=("serverAuth",)), root, issuer=issuer)
 
 
 def _client_eku_on_server() -> FaultSetup:
     root, issuer = _pki()
-    return _server_fault(issuer.issue_server(SERVER_NAME, extended_key_usage=("clientAuth",)), root)
+    return _server_fault(issuer.issue_server(SERVER_NAME, extended_key_usage=("clientAuth",)), root, issuer=issuer)
 
 
 def _key_usage_without_digital_signature() -> FaultSetup:
     root, issuer = _pki()
     client = issuer.issue_client("client", key_type="rsa2048", key_usage=("key_encipherment",))
-    return _client_fault(client, root)
+    return _client_fault(client, root, issuer=issuer)
 
 
 # CA constraints.
@@ -388,21 +438,21 @@ def _issuer_not_ca(variant: str) -> FaultSetup:
     else:
         issuer = builders.build_ca("mesh issuer", root, path_length=0, key_usage=("digital_signature", "crl_sign"))
     client = issuer.issue_client("client", spiffe_id="spiffe://cluster.local/ns/shop/sa/web")
-    return _client_fault(client, root, culprit=issuer.certificate)
+    return _client_fault(client, root, culprit=issuer.certificate, issuer=issuer)
 
 
 def _path_length_exceeded() -> FaultSetup:
     root = CertificateAuthority.create_root()
     limited = builders.build_ca("Limited Intermediate CA", root, path_length=0)
     below = builders.build_ca("Second Intermediate CA", limited, path_length=0)
-    return _server_fault(below.issue_server(SERVER_NAME), root, culprit=limited.certificate)
+    return _server_fault(below.issue_server(SERVER_NAME), root, culprit=limited.certificate, issuer=below)
 
 
 def _name_constraints_violated() -> FaultSetup:
     root = CertificateAuthority.create_root()
     issuer = builders.build_ca("Constrained Intermediate CA", root, path_length=0, permitted_dns_names=["example.internal"])
     server = issuer.issue_server("svc.other.internal", ip_addresses=())
-    return _server_fault(server, root, server_name="svc.other.internal")
+    return _server_fault(server, root, server_name="svc.other.internal", issuer=issuer)
 
 
 def _unknown_critical_extension() -> FaultSetup:
@@ -410,7 +460,7 @@ def _unknown_critical_extension() -> FaultSetup:
     leaf = builders.build_certificate(
         SERVER_NAME, issuer, dns_names=[SERVER_NAME], extended_key_usage=["serverAuth"], unknown_critical_extension=True
     )
-    return _server_fault(builders.as_leaf(leaf), root)
+    return _server_fault(builders.as_leaf(leaf), root, issuer=issuer)
 
 
 def _aki_ski_mismatch() -> FaultSetup:
@@ -422,7 +472,7 @@ def _aki_ski_mismatch() -> FaultSetup:
         extended_key_usage=["serverAuth"],
         authority_key_identifier=builders.random_key_identifier(),
     )
-    return _server_fault(builders.as_leaf(leaf), root)
+    return _server_fault(builders.as_leaf(leaf), root, issuer=issuer)
 
 
 # Keys and algorithms.
@@ -433,7 +483,8 @@ def _key_mismatch(side: str) -> FaultSetup:
     issued = issuer.issue_server(SERVER_NAME) if side == "server" else issuer.issue_client("client")
     other_key = issuer.issue_client("other").private_key
     credential = Credential(issued.certificate, other_key, issued.chain)
-    setup = _server_fault(credential, root) if side == "server" else _client_fault(credential, root)
+    fault = _server_fault if side == "server" else _client_fault
+    setup = fault(credential, root, issuer=issuer)
     return setup
 
 
@@ -442,12 +493,13 @@ def _rsa_1024(where: str) -> FaultSetup:
     root = CertificateAuthority.create_root(key_type="rsa2048")
     if where == "ca":
         weak_issuer = builders.build_ca("Weak Intermediate CA", root, path_length=0, key_type="rsa1024")
-        return _server_fault(weak_issuer.issue_server(SERVER_NAME, key_type="rsa2048"), root, culprit=weak_issuer.certificate)
+        server = weak_issuer.issue_server(SERVER_NAME, key_type="rsa2048")
+        return _server_fault(server, root, culprit=weak_issuer.certificate, issuer=weak_issuer)
     issuer = root.create_intermediate(key_type="rsa2048")
     server = issuer.issue_server(SERVER_NAME, key_type="rsa1024")
     if where == "peer":
-        return _server_fault(server, root, security_level=0)
-    return _server_fault(server, root)
+        return _server_fault(server, root, security_level=0, issuer=issuer)
+    return _server_fault(server, root, issuer=issuer)
 
 
 def _sha1_signature(where: str) -> FaultSetup:
@@ -456,8 +508,8 @@ def _sha1_signature(where: str) -> FaultSetup:
     issued = issuer.issue_server(SERVER_NAME, key_type="rsa2048")
     server = Credential(builders.resign_with_sha1(issued.certificate, issuer.private_key), issued.private_key, issued.chain)
     if where == "peer":
-        return _server_fault(server, root, security_level=0)
-    return _server_fault(server, root)
+        return _server_fault(server, root, security_level=0, issuer=issuer)
+    return _server_fault(server, root, issuer=issuer)
 
 
 def _no_common_signature_algorithm() -> FaultSetup:
@@ -493,7 +545,7 @@ def _revocation(variant: str) -> FaultSetup:
         crls = [issue_crl(root, [])]
     # An expired CRL is at fault itself: no certificate is.
     culprit = None if variant == "expired" else client.certificate
-    return _client_fault(client, root, culprit=culprit, crls=crls)
+    return _client_fault(client, root, culprit=culprit, crls=crls, issuer=issuer)
 
 
 # Protocol.
@@ -512,6 +564,7 @@ def _client_certificate_missing(tls_version: str) -> FaultSetup:
         culprit=None,
         tls_version=tls_version,
         inputs=inputs,
+        issuer=issuer,
     )
 
 
@@ -538,7 +591,7 @@ def _stale_served_certificate() -> FaultSetup:
     # renewed on disk with `renewed`, which the process never reloaded.
     served = issuer.issue_server(SERVER_NAME, valid_from=_ago(hours=2), lifetime=dt.timedelta(hours=1))
     renewed = issuer.issue_server(SERVER_NAME)
-    setup = _server_fault(served, root)
+    setup = _server_fault(served, root, issuer=issuer)
     inputs = DiagnoseInputs(
         cert=renewed.chain_pem,
         key=renewed.private_key_pem(),
@@ -547,7 +600,9 @@ def _stale_served_certificate() -> FaultSetup:
         role="server",
         name=SERVER_NAME,
     )
-    return FaultSetup(setup.handshake, "server", served.certificate, inputs)
+    # The files on disk hold the renewed certificate; only the running process serves `served`.
+    on_disk = replace(setup.peers, server=renewed)
+    return FaultSetup(setup.handshake, "server", served.certificate, inputs, peers=on_disk)
 
 
 SCENARIOS: dict[str, Scenario] = {
