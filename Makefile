@@ -14,8 +14,9 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) \
 		--LabApp.default_url=/lab/tree/notebooks/01-start-here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
+# Test files run in parallel, one worker per core; each notebook stays in one worker.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 labs: $(STAMP)
 	$(BIN)/python -m mtlslab.labs solutions labs
