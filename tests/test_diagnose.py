@@ -21,7 +21,7 @@ from mtlslab.cli import main
 from mtlslab.diagnose.findings import FINDINGS
 from mtlslab.faults import SCENARIOS
 from mtlslab.faults import builders
-from mtlslab.pki import CertificateAuthority, Credential
+from mtlslab.pki import CertificateAuthority
 from mtlslab.pki.crl import crl_pem, issue_crl
 
 REQUIRED_IDS = {

@@ -19,9 +19,9 @@ from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, r
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, SignatureAlgorithmOID
 
 from mtlslab.diagnose import chain as chains
-from mtlslab.diagnose.findings import ERROR, INFO, SEVERITIES, WARNING, Finding
+from mtlslab.diagnose.findings import ERROR, SEVERITIES, WARNING, Finding
 from mtlslab.diagnose.inputs import CA_ROLE, Entry, Setup
-from mtlslab.pki.summary import format_duration, subject_alt_names
+from mtlslab.pki.summary import format_duration, key_usage_names, subject_alt_names
 
 # The automatic expiry warning margin: 30 days, or a third of the certificate's
 # lifetime when that is shorter, so that 24-hour mesh workload certificates warn in
@@ -400,7 +400,7 @@ def _check_issuer(issuer: Entry, child: Entry, report: Report) -> None:
             f"{describe(certificate)} is CA:TRUE, but its keyUsage lacks keyCertSign, so it may not sign "
             f"{describe(child.certificate)} ('key usage does not include certificate signing', OpenSSL 32; "
             "OpenSSL 3.0 reports 'invalid CA certificate').",
-            evidence(issuer, "keyUsage", _key_usage_names(usage)),
+            evidence(issuer, "keyUsage", list(key_usage_names(usage))),
         )
 
 
@@ -511,7 +511,7 @@ def _check_key_usage(leaf: Entry, role: str | None, report: Report) -> None:
     usage = _extension(leaf.certificate, x509.KeyUsage)
     if usage is None or usage.digital_signature:
         return
-    names = _key_usage_names(usage)
+    names = list(key_usage_names(usage))
     # OpenSSL's purpose checks: a client certificate needs digitalSignature or
     # keyAgreement; a server certificate digitalSignature, keyEncipherment or keyAgreement.
     if role == "client":
@@ -625,7 +625,7 @@ def _check_plugin_ca(ca: Entry, chain_file_first: Entry | None, report: Report) 
             ERROR,
             f"The plug-in CA certificate {describe(certificate)} lacks keyCertSign in its keyUsage, so the workload "
             "certificates it signs fail verification.",
-            evidence(ca, "keyUsage", _key_usage_names(usage)),
+            evidence(ca, "keyUsage", list(key_usage_names(usage))),
         )
 
 
@@ -747,19 +747,6 @@ def _ski_hex(certificate: x509.Certificate) -> str | None:
 
 def _key_fingerprint(public_key_der: bytes) -> str:
     return "SHA-256 " + hashlib.sha256(public_key_der).hexdigest()[:32]
-
-
-def _key_usage_names(usage: x509.KeyUsage) -> list[str]:
-    names = {
-        "digital_signature": "digitalSignature",
-        "content_commitment": "nonRepudiation",
-        "key_encipherment": "keyEncipherment",
-        "data_encipherment": "dataEncipherment",
-        "key_agreement": "keyAgreement",
-        "key_cert_sign": "keyCertSign",
-        "crl_sign": "cRLSign",
-    }
-    return [label for attribute, label in names.items() if getattr(usage, attribute)]
 
 
 def _eku_names(usage: x509.ExtendedKeyUsage) -> list[str]:

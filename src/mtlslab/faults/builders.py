@@ -10,7 +10,6 @@ name the issuer's key, a SHA-1 signature, a validity window in the past or the f
 from __future__ import annotations
 
 import datetime as dt
-import ipaddress
 import os
 from collections.abc import Iterable, Sequence
 
@@ -18,14 +17,17 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.types import CertificateIssuerPrivateKeyTypes
-from cryptography.x509.oid import NameOID, ObjectIdentifier
+from cryptography.x509.oid import ObjectIdentifier
 
 from mtlslab.pki.authority import (
+    CA_KEY_USAGE,
     CLOCK_SKEW_ALLOWANCE,
     EXTENDED_KEY_USAGES,
-    KEY_USAGES,
     CertificateAuthority,
     Credential,
+    general_names,
+    key_usage_extension,
+    subject_name,
 )
 from mtlslab.pki.keys import DEFAULT_KEY_TYPE, default_signature_hash, generate_private_key
 
@@ -34,9 +36,6 @@ from mtlslab.pki.keys import DEFAULT_KEY_TYPE, default_signature_hash, generate_
 # the certificate (section 4.2: "A certificate-using system MUST reject the
 # certificate if it encounters a critical extension it does not recognize").
 UNKNOWN_EXTENSION_OID = ObjectIdentifier("2.25.329800735698586629295641978511506172918")
-
-# Follows from `_key_usage` in mtlslab.pki.authority, which is private there.
-CA_KEY_USAGE = ("digital_signature", "key_cert_sign", "crl_sign")
 
 
 def now() -> dt.datetime:
@@ -79,7 +78,7 @@ def build_certificate(
     add a critical nameConstraints extension (RFC 5280 section 4.2.1.10).
     """
     key = private_key or generate_private_key(key_type)
-    subject = _name(common_name, organization)
+    subject = subject_name(common_name, organization)
     issuer_name = issuer.certificate.subject if issuer else subject
     signing_key = issuer.private_key if issuer else key
     start = valid_from or now() - CLOCK_SKEW_ALLOWANCE
@@ -97,12 +96,12 @@ def build_certificate(
     if ca is not None:
         builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None), critical=True)
     if key_usage is not None:
-        builder = builder.add_extension(_key_usage(key_usage), critical=True)
+        builder = builder.add_extension(key_usage_extension(key_usage), critical=True)
     if extended_key_usage is not None:
         oids = [EXTENDED_KEY_USAGES[usage] for usage in extended_key_usage]
         builder = builder.add_extension(x509.ExtendedKeyUsage(oids), critical=False)
 
-    names = _subject_alt_names(dns_names, ip_addresses, uris)
+    names = general_names(dns_names, ip_addresses, uris)
     if names:
         builder = builder.add_extension(x509.SubjectAlternativeName(names), critical=False)
 
@@ -217,24 +216,3 @@ def _der_encode(tag: int, content: bytes) -> bytes:
         return bytes([tag, length]) + content
     size = (length.bit_length() + 7) // 8
     return bytes([tag, 0x80 | size]) + length.to_bytes(size, "big") + content
-
-
-def _name(common_name: str, organization: str | None) -> x509.Name:
-    attributes = []
-    if organization:
-        attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
-    attributes.append(x509.NameAttribute(NameOID.COMMON_NAME, common_name))
-    return x509.Name(attributes)
-
-
-def _key_usage(usages: Iterable[str]) -> x509.KeyUsage:
-    usages = set(usages)
-    flags = {name: name in usages for name in KEY_USAGES}
-    return x509.KeyUsage(**flags)
-
-
-def _subject_alt_names(dns_names, ip_addresses, uris) -> list[x509.GeneralName]:
-    names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
-    names += [x509.IPAddress(ipaddress.ip_address(address)) for address in ip_addresses]
-    names += [x509.UniformResourceIdentifier(uri) for uri in uris]
-    return names

@@ -112,7 +112,7 @@ class CertificateAuthority(Credential):
         ``private_key`` reuses an existing key instead of generating one of ``key_type``.
         """
         key = private_key if private_key is not None else generate_private_key(key_type)
-        name = _name(common_name, organization)
+        name = subject_name(common_name, organization)
         builder = _ca_builder(name, name, key.public_key(), lifetime, path_length)
         builder = builder.add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(key.public_key()), critical=False
@@ -141,7 +141,7 @@ class CertificateAuthority(Credential):
         """
         key = private_key if private_key is not None else generate_private_key(key_type)
         builder = _ca_builder(
-            _name(common_name, organization),
+            subject_name(common_name, organization),
             self.certificate.subject,
             key.public_key(),
             lifetime,
@@ -191,21 +191,21 @@ class CertificateAuthority(Credential):
         one of ``key_type``, for example to keep a key across a renewal.
         """
         key = private_key if private_key is not None else generate_private_key(key_type)
-        names = _subject_alt_names(dns_names, ip_addresses, uris, spiffe_id)
+        names = general_names(dns_names, ip_addresses, uris, spiffe_id)
         if common_name is None and not names:
             raise InputError("a certificate needs a common name or at least one DNS name, IP address or URI")
 
         start = valid_from or _now() - CLOCK_SKEW_ALLOWANCE
         builder = (
             x509.CertificateBuilder()
-            .subject_name(_name(common_name) if common_name else x509.Name([]))
+            .subject_name(subject_name(common_name) if common_name else x509.Name([]))
             .issuer_name(self.certificate.subject)
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(start)
             .not_valid_after(start + lifetime)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-            .add_extension(_key_usage(_leaf_key_usage(key, key_usage)), critical=True)
+            .add_extension(key_usage_extension(_leaf_key_usage(key, key_usage)), critical=True)
             .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
             .add_extension(self._authority_key_identifier(), critical=False)
         )
@@ -260,7 +260,8 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
 
 
-def _name(common_name: str, organization: str | None = None) -> x509.Name:
+def subject_name(common_name: str, organization: str | None = None) -> x509.Name:
+    """Build a subject or issuer name: the organization, when given, then the common name."""
     attributes = []
     if organization:
         attributes.append(x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization))
@@ -279,12 +280,13 @@ def _ca_builder(subject, issuer, public_key, lifetime, path_length) -> x509.Cert
         .not_valid_before(start)
         .not_valid_after(start + lifetime)
         .add_extension(x509.BasicConstraints(ca=True, path_length=path_length), critical=True)
-        .add_extension(_key_usage(CA_KEY_USAGE), critical=True)
+        .add_extension(key_usage_extension(CA_KEY_USAGE), critical=True)
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(public_key), critical=False)
     )
 
 
-def _subject_alt_names(dns_names, ip_addresses, uris, spiffe_id) -> list[x509.GeneralName]:
+def general_names(dns_names, ip_addresses, uris, spiffe_id: str | None = None) -> list[x509.GeneralName]:
+    """Build subjectAltName entries from DNS names, IP address literals, URIs and a SPIFFE ID."""
     names: list[x509.GeneralName] = [x509.DNSName(name) for name in dns_names]
     for address in ip_addresses:
         try:
@@ -306,7 +308,8 @@ def _leaf_key_usage(key, requested: Iterable[str] | None) -> frozenset[str]:
     return frozenset({"digital_signature"})
 
 
-def _key_usage(usages: Iterable[str]) -> x509.KeyUsage:
+def key_usage_extension(usages: Iterable[str]) -> x509.KeyUsage:
+    """Build a KeyUsage extension with the named bits from :data:`KEY_USAGES` set."""
     usages = set(usages)
     unknown = usages - set(KEY_USAGES)
     if unknown:

@@ -149,8 +149,11 @@ def _signature_algorithm(certificate: x509.Certificate) -> str:
 
 def _key_usage(certificate: x509.Certificate) -> tuple[str, ...]:
     usage = _extension(certificate, x509.KeyUsage)
-    if usage is None:
-        return ()
+    return () if usage is None else key_usage_names(usage)
+
+
+def key_usage_names(usage: x509.KeyUsage) -> tuple[str, ...]:
+    """Return the RFC 5280 names of the bits set in a KeyUsage extension, such as ``keyCertSign``."""
     names = []
     for attribute in KEY_USAGES:
         # encipher_only and decipher_only are defined only when keyAgreement is set.
