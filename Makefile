@@ -14,9 +14,10 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --ServerApp.ip=127.0.0.1 --ServerApp.root_dir=$(CURDIR) \
 		--LabApp.default_url=/lab/tree/notebooks/01-start-here.ipynb $(ROOT_FLAG) $(LAB_ARGS)
 
-# Test files run in parallel, one worker per core; each notebook stays in one worker.
+# Serial on purpose: Jupyter picks a kernel's ports by binding port 0 and releasing it,
+# so a test server in a parallel worker can take a port a starting kernel then needs.
 test: $(STAMP)
-	$(BIN)/python -m pytest -n auto --dist loadfile
+	$(BIN)/python -m pytest
 
 labs: $(STAMP)
 	$(BIN)/python -m mtlslab.labs solutions labs

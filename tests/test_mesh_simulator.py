@@ -144,17 +144,33 @@ def test_record_types_of_plaintext_http():
     assert tls_record_types(b"GET / HTTP/1.1\r\nHost: api\r\n\r\n") == []
 
 
+async def app_answers_from_host(port: int) -> bool:
+    """Return True when the api app itself answers on ``port`` from the host namespace.
+
+    Ports are per namespace, so another process on this host may listen on the same
+    number; only the app's own reply proves that the namespace did not hide it.
+    """
+    try:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:
+        return False
+    try:
+        writer.write(b"GET / HTTP/1.1\r\nHost: api\r\n\r\n")
+        await writer.drain()
+        reply = await asyncio.wait_for(reader.read(1024), 2)
+    except (OSError, asyncio.TimeoutError):
+        return False
+    finally:
+        writer.close()
+    return b"hello from api" in reply
+
+
 @pytest.mark.skipif(namespaces_unavailable_reason() is not None, reason=str(namespaces_unavailable_reason()))
 def test_network_namespaces_hide_app_port():
     async def scenario():
         async with MeshSimulator(mode="STRICT", policies={"api": ["frontend"]}, use_network_namespaces=True) as mesh:
             app_port = mesh.app_port("api")
-            try:
-                _, writer = await asyncio.open_connection("127.0.0.1", app_port)
-                writer.close()
-                reachable = True
-            except OSError:
-                reachable = False
+            reachable = await app_answers_from_host(app_port)
             result = await mesh.request("frontend", "api")
             return reachable, result
 
