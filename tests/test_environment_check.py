@@ -211,6 +211,16 @@ def test_problems_name_old_python(report):
     assert any("Python 3.9.18 is too old" in problem for problem in old.problems)
 
 
+def test_problems_name_python_310(report):
+    old = dataclasses.replace(report, python_version="3.10.14")
+    assert any("Python 3.10.14 is too old: install Python 3.11 or newer" in problem for problem in old.problems)
+
+
+def test_problems_accept_python_311(report):
+    minimum = dataclasses.replace(report, python_version="3.11.0")
+    assert not any("too old" in problem for problem in minimum.problems)
+
+
 def test_problems_name_missing_package(report):
     packages = {**report.packages, "scapy": None}
     assert any(problem.startswith("scapy is not installed") for problem in dataclasses.replace(report, packages=packages).problems)

@@ -25,7 +25,7 @@ from pathlib import Path
 from mtlslab.handshake import HandshakeResult, run_handshake
 from mtlslab.pki import CertificateAuthority, client_context, server_context
 
-MINIMUM_PYTHON = (3, 10)
+MINIMUM_PYTHON = (3, 11)
 REQUIRED_PACKAGES = ("cryptography", "scapy", "ipywidgets")
 OPTIONAL_PACKAGES = ("jupyterlab",)
 
@@ -128,7 +128,8 @@ class EnvironmentReport:
             found.append("jupyterlab is not installed: open the notebooks in another Jupyter front end, "
                          "or run `pip install -e '.[lab]'`")
         if not self.openssl.found:
-            found.append("the openssl command is missing: the cells and tests that run `openssl` cannot run")
+            found.append("the openssl command is missing: the notebook cells that run `openssl` print a notice "
+                         "instead, and the tests that need it are skipped")
         if not self.tshark.found:
             found.append("tshark is missing: open captures in Wireshark instead, or install tshark to read them "
                          "in a terminal")

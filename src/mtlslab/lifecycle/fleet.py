@@ -34,7 +34,7 @@ class StepResult:
     errors: collections.Counter = field(default_factory=collections.Counter)
 
     def __str__(self) -> str:
-        text = f"{self.step:<45} ok {self.succeeded:>3}  failed {self.failed:>3}"
+        text = f"{self.step:<50} ok {self.succeeded:>3}  failed {self.failed:>3}"
         if self.failed_by_workload:
             text += "  (" + ", ".join(f"{name}: {count}" for name, count in sorted(self.failed_by_workload.items())) + ")"
         return text

@@ -118,10 +118,12 @@ ISTIO_1_24 = Source(
     "https://istio.io/latest/news/releases/1.24.x/announcing-1.24/",
     "Istio 1.24",
 )
+# NOTE: the current Istio docs publish this guide only in Chinese (/latest/zh/...), and the
+# Istio 1.20 archive is the newest English copy found.
 ISTIO_ZTUNNEL_GUIDE = Source(
-    "Layer 4 networking and mTLS with ztunnel",
-    "https://istio.io/latest/zh/docs/ambient/usage/ztunnel/",
-    "Istio 1.21 (page written against 1.21, still published)",
+    "L4 Networking & mTLS with Ztunnel",
+    "https://istio.io/v1.20/docs/ops/ambient/usage/ztunnel/",
+    "Istio 1.20 (archived documentation)",
 )
 ISTIO_DESCRIBE = _istio("Understand your Mesh with istioctl describe", "ops/diagnostic-tools/istioctl-describe/")
 ISTIO_ISTIOCTL = _istio("istioctl reference (proxy-config secret)", "reference/commands/istioctl/")

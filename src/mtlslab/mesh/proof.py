@@ -84,7 +84,7 @@ PROOFS: dict[str, tuple[Evidence, ...]] = {
     "istio-ambient": (
         Evidence(
             "capture",
-            "tcpdump on the node between two pods' nodes, port 15008",
+            "tcpdump -n -i eth0 port 15008 on a node, for a request between pods on different nodes",
             "Pod traffic travels to port 15008 (HBONE) as TLS records; no plaintext to the application port.",
             "Plaintext to the application port: the pod is not enrolled in ambient mode.",
             (facts.ISTIO_HBONE,),
