@@ -578,3 +578,101 @@ def test_unusable_input_no_traceback(garbage, arguments):
 def test_bad_base64_message_names_key(garbage):
     _, _, stderr = run("--secret", garbage["bad-base64"])
     assert "data.tls.crt is not valid base64" in stderr
+
+
+# A re-keyed intermediate, a root sent instead of the intermediate, and what a Secret leaves unchecked.
+
+
+def test_rekeyed_intermediate_is_missing_intermediate(pki, tmp_path):
+    rekeyed = pki["root_ca"].create_intermediate("mtlslab Intermediate CA")
+    leaf = pki["issuer"].issue_server("server")
+    chain = write(tmp_path / "chain.pem", pem(leaf.certificate, rekeyed.certificate))
+    _, findings, _ = run("--cert", chain, "--ca", pki["root"])
+    assert ids(findings, "error") == {"missing-intermediate"}
+
+
+def test_rekeyed_intermediate_message_names_chain(pki, tmp_path):
+    rekeyed = pki["root_ca"].create_intermediate("mtlslab Intermediate CA")
+    leaf = pki["issuer"].issue_server("server")
+    chain = write(tmp_path / "chain.pem", pem(leaf.certificate, rekeyed.certificate))
+    message = run("--cert", chain, "--ca", pki["root"])[1][0]["message"]
+    assert "the chain carries a certificate with that name" in message and "trust bundle holds" not in message
+
+
+def test_rekeyed_intermediate_fix_sends_signer(pki, tmp_path):
+    rekeyed = pki["root_ca"].create_intermediate("mtlslab Intermediate CA")
+    leaf = pki["issuer"].issue_server("server")
+    chain = write(tmp_path / "chain.pem", pem(leaf.certificate, rekeyed.certificate))
+    assert "Send the intermediate that signed" in run("--cert", chain, "--ca", pki["root"])[1][0]["fix"]
+
+
+def test_right_intermediate_twin_passes(pki, tmp_path):
+    leaf = pki["issuer"].issue_server("server")
+    chain = write(tmp_path / "chain.pem", pem(leaf.certificate, pki["issuer"].certificate))
+    assert ids(run("--cert", chain, "--ca", pki["root"])[1], "error") == set()
+
+
+def test_rotated_root_in_bundle_stays_unknown_ca(pki, tmp_path):
+    rotated = CertificateAuthority.create_root()
+    bundle = write(tmp_path / "bundle.pem", rotated.cert_pem)
+    leaf = rotated.issue_server("server")
+    other = CertificateAuthority.create_root().issue_server("server")
+    chain = write(tmp_path / "leaf.pem", pem(other.certificate))
+    assert leaf.certificate.issuer == other.certificate.issuer
+    assert ids(run("--cert", chain, "--ca", bundle)[1], "error") == {"unknown-ca"}
+
+
+def test_leaf_with_root_does_not_say_only_leaf(pki, tmp_path):
+    chain = write(tmp_path / "chain.pem", pem(pki["server_credential"].certificate, pki["root_ca"].certificate))
+    message = next(f for f in run("--cert", chain, "--ca", pki["root"])[1] if f["id"] == "missing-intermediate")["message"]
+    assert "Only the leaf" not in message
+
+
+def test_leaf_with_root_says_root_is_useless(pki, tmp_path):
+    chain = write(tmp_path / "chain.pem", pem(pki["server_credential"].certificate, pki["root_ca"].certificate))
+    message = next(f for f in run("--cert", chain, "--ca", pki["root"])[1] if f["id"] == "missing-intermediate")["message"]
+    assert "Sending the root" in message
+
+
+def test_leaf_alone_still_says_only_leaf(pki, tmp_path):
+    chain = write(tmp_path / "leaf.pem", pki["server_credential"].cert_pem)
+    assert "Only the leaf" in run("--cert", chain, "--ca", pki["root"])[1][0]["message"]
+
+
+def _notes(*arguments: str) -> list[str]:
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        main(["diagnose", *arguments, "--json"])
+    return json.loads(stdout.getvalue()).get("notes", [])
+
+
+def test_secret_without_key_notes_tls_key(pki, tmp_path):
+    path = secret(tmp_path, {"tls.crt": pki["server_credential"].chain_pem, "ca.crt": pki["root_ca"].cert_pem})
+    assert any("no tls.key" in note for note in _notes("--secret", path))
+
+
+def test_secret_without_ca_notes_ca_crt(pki, tmp_path):
+    path = secret(tmp_path, {"tls.crt": pki["server_credential"].chain_pem, "tls.key": pki["server_credential"].private_key_pem()})
+    assert any("no ca.crt" in note for note in _notes("--secret", path))
+
+
+def test_secret_without_ca_note_does_not_name_ca_option_first(pki, tmp_path):
+    path = secret(tmp_path, {"tls.crt": pki["server_credential"].chain_pem, "tls.key": pki["server_credential"].private_key_pem()})
+    assert not any(note.startswith("No trust bundle given (--ca)") for note in _notes("--secret", path))
+
+
+def test_complete_secret_has_no_notes(pki, tmp_path):
+    server = pki["server_credential"]
+    path = secret(tmp_path, {"tls.crt": server.chain_pem, "tls.key": server.private_key_pem(), "ca.crt": pki["root_ca"].cert_pem})
+    assert _notes("--secret", path) == []
+
+
+def test_secret_without_key_text_says_not_all_checked(pki, tmp_path, capsys):
+    path = secret(tmp_path, {"tls.crt": pki["server_credential"].chain_pem, "ca.crt": pki["root_ca"].cert_pem})
+    main(["diagnose", "--secret", path])
+    assert "Some checks did not run" in capsys.readouterr().out
+
+
+def test_weak_key_text_names_python_and_debian(tmp_path):
+    text = json.dumps(run(*SCENARIOS["rsa-1024-leaf"].build().inputs.write(tmp_path))[1])
+    assert "Python 3.10" in text and "OpenSSL's default security level 2" not in text

@@ -282,3 +282,26 @@ def test_readme_index_links_runbook(finding_id):
     assert INDEX.is_file(), "runbooks/README.md, the index of runbooks, is missing"
     link = re.compile(rf"\]\((?:\./)?{re.escape(finding_id)}\.md(?:#[^)]*)?\)")
     assert link.search(INDEX.read_text(encoding="utf-8")), f"runbooks/README.md does not link {finding_id}.md"
+
+
+def test_key_mismatch_commands_print_diagnose_fingerprints(tmp_path):
+    """The file commands of key-mismatch.md step 3 print the values that diagnose shows as value and private_key."""
+    import contextlib, io, json, shutil, subprocess
+    from mtlslab.cli import main
+    from mtlslab.pki import CertificateAuthority
+
+    if shutil.which("openssl") is None or shutil.which("sha256sum") is None:
+        pytest.skip("openssl or sha256sum is not installed")
+    root = CertificateAuthority.create_root()
+    certificate, other = root.issue_server("a"), root.issue_server("b")
+    (tmp_path / "CHAIN.pem").write_bytes(certificate.chain_pem)
+    (tmp_path / "KEY.pem").write_bytes(other.private_key_pem())
+    text = (Path(__file__).parent.parent / "runbooks" / "key-mismatch.md").read_text()
+    commands = re.findall(r"`(openssl (?:x509|pkey) [^`]*-in (?:CHAIN|KEY)\.pem[^`]*)`", text)
+    assert len(commands) == 2
+    printed = [subprocess.run(command, shell=True, cwd=tmp_path, capture_output=True, text=True).stdout.strip() for command in commands]
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        main(["diagnose", "--cert", str(tmp_path / "CHAIN.pem"), "--key", str(tmp_path / "KEY.pem"), "--json"])
+    evidence = json.loads(stdout.getvalue())["findings"][0]["evidence"]
+    assert printed == [evidence["value"].removeprefix("SHA-256 "), evidence["private_key"].removeprefix("SHA-256 ")]

@@ -37,7 +37,8 @@ class CertificationPath:
     """The certificates from the leaf upwards, how the path ends, and the AKI mismatches met on the way.
 
     ``same_name_candidates`` holds, when the path ends with ISSUER_KEY_DIFFERS, the
-    certificates that carry the issuer's name but did not sign the top certificate.
+    certificates that carry the issuer's name but did not sign the top certificate;
+    ``same_name_anchors`` holds those of them that come from the trust bundle.
     ``aki_mismatches`` lists (child, issuer) pairs where the issuer signed the child but
     the child's authorityKeyIdentifier names another key.
     """
@@ -46,6 +47,7 @@ class CertificationPath:
     end: str
     anchor_index: int | None = None
     same_name_candidates: list[Entry] = field(default_factory=list)
+    same_name_anchors: list[Entry] = field(default_factory=list)
     aki_mismatches: list[tuple[Entry, Entry]] = field(default_factory=list)
 
     @property
@@ -157,6 +159,7 @@ def build_path(leaf: Entry, intermediates: Iterable[Entry], anchors: Certificate
         signers = [entry for entry in named if signed_by(certificate, entry.certificate)]
         if not signers:
             path.same_name_candidates = named
+            path.same_name_anchors = [entry for entry in named if entry.certificate in anchors]
             if not anchors:
                 path.end = NO_ANCHORS
             else:
@@ -179,4 +182,5 @@ def _fall_back_to(path: CertificationPath, partial_anchor: int | None) -> Certif
     del path.entries[partial_anchor + 1:]
     path.end, path.anchor_index = TRUSTED_INTERMEDIATE, partial_anchor
     path.same_name_candidates = []
+    path.same_name_anchors = []
     return path

@@ -1,8 +1,9 @@
 """The checks behind ``mtlslab diagnose``: each looks at one property of the setup and returns findings.
 
-The checks follow what OpenSSL 3.0 enforces at its default security level 2, because
-Python, curl, nginx and most sidecars verify with OpenSSL or BoringSSL; where Go or
-Java differ, the message names the difference.
+The checks follow what OpenSSL 3.0 enforces at security level 2, because Python, curl,
+nginx and most sidecars verify with OpenSSL or BoringSSL. Level 2 is what Python 3.10 and
+later set in every ssl context and what Debian's OpenSSL build uses by default; upstream
+OpenSSL 3.0 defaults to level 1. Where Go or Java differ, the message names the difference.
 """
 
 from __future__ import annotations
@@ -138,7 +139,7 @@ def diagnose_setup(setup: Setup) -> Report:
     path = chains.build_path(leaf, intermediates, anchors)
     report.path = path
 
-    _check_trust(path, report)
+    _check_trust(path, intermediates, report)
     for index, entry in enumerate(path.entries):
         _check_validity(entry, setup, report)
         _check_critical_extensions(entry, report)
@@ -165,10 +166,26 @@ def diagnose_setup(setup: Setup) -> Report:
         _check_revocation(path, setup, report)
     if setup.served and setup.presented:
         _check_served(setup.served[0], leaf, setup.at, report)
-    if not setup.anchors:
-        report.notes.append("No trust bundle given (--ca): whether a peer trusts this chain was not checked.")
+    _note_unchecked(setup, report)
     report.sort()
     return report
+
+
+def _note_unchecked(setup: Setup, report: Report) -> None:
+    """Note the inputs that were not given, so that a clean report does not look like a complete one."""
+    if setup.secret is not None:
+        if "tls.key" in setup.secret_missing and setup.key is None:
+            report.notes.append(
+                f"{setup.secret} has no tls.key: whether the private key belongs to tls.crt was not checked "
+                "(pass the key with --key FILE)."
+            )
+        if "ca.crt" in setup.secret_missing and not setup.anchors:
+            report.notes.append(
+                f"{setup.secret} has no ca.crt: whether a peer trusts this chain was not checked "
+                "(pass the verifying peer's trust bundle with --ca FILE)."
+            )
+    elif not setup.anchors:
+        report.notes.append("No trust bundle given (--ca): whether a peer trusts this chain was not checked.")
 
 
 def _check_anchors_alone(setup: Setup, report: Report) -> None:
@@ -211,7 +228,8 @@ def _check_order(presented: list[Entry], role: str | None, report: Report) -> tu
     return leaf, rest
 
 
-def _check_trust(path: chains.CertificationPath, report: Report) -> None:
+def _check_trust(path: chains.CertificationPath, sent: list[Entry], report: Report) -> None:
+    """Report how the path ends when it is not trusted; ``sent`` are the certificates sent after the leaf."""
     top = path.top
     issuer_name = top.certificate.issuer.rfc4514_string()
     if path.end == chains.TRUSTED_INTERMEDIATE:
@@ -241,8 +259,32 @@ def _check_trust(path: chains.CertificationPath, report: Report) -> None:
                 "('self-signed certificate in certificate chain', OpenSSL 19).",
                 evidence(top, "subject", describe(top.certificate)),
             )
-    elif path.end == chains.ISSUER_KEY_DIFFERS:
+    elif path.end == chains.ISSUER_KEY_DIFFERS and not path.same_name_anchors and not any(
+        chains.is_self_signed(entry.certificate) for entry in path.same_name_candidates
+    ):
         names = ", ".join(entry.source for entry in path.same_name_candidates)
+        report.add(
+            "missing-intermediate",
+            ERROR,
+            f"{describe(top.certificate)} was signed by a CA named {issuer_name}, and the chain carries a certificate "
+            f"with that name ({names}) but with another key, so it did not sign {describe(top.certificate)}: the "
+            "intermediate was re-keyed or replaced, and the chain sends the new one with a certificate issued by the "
+            "old one ('unable to get local issuer certificate', OpenSSL 20).",
+            evidence(top, "issuer", issuer_name, authority_key_identifier=_aki_hex(top.certificate)),
+            fix="Send the intermediate that signed this certificate, or re-issue the certificate from the current "
+            "intermediate and send that intermediate after it.",
+        )
+    elif path.end == chains.ISSUER_KEY_DIFFERS and not path.same_name_anchors:
+        names = ", ".join(entry.source for entry in path.same_name_candidates)
+        report.add(
+            "unknown-ca",
+            ERROR,
+            f"{describe(top.certificate)} was signed by a CA named {issuer_name}; the chain carries a root with that "
+            f"name ({names}) but with another key, and the trust bundle holds no CA with that name.",
+            evidence(top, "issuer", issuer_name, authority_key_identifier=_aki_hex(top.certificate)),
+        )
+    elif path.end == chains.ISSUER_KEY_DIFFERS:
+        names = ", ".join(entry.source for entry in path.same_name_anchors)
         report.add(
             "unknown-ca",
             ERROR,
@@ -252,7 +294,24 @@ def _check_trust(path: chains.CertificationPath, report: Report) -> None:
             evidence(top, "issuer", issuer_name, authority_key_identifier=_aki_hex(top.certificate)),
         )
     elif path.end == chains.ISSUER_NOT_FOUND:
-        if len(path.entries) == 1:
+        if len(path.entries) == 1 and sent:
+            names = ", ".join(describe(entry.certificate) for entry in sent)
+            roots = [entry for entry in sent if chains.is_self_signed(entry.certificate)]
+            useless = (
+                f" Sending the root {describe(roots[0].certificate)} does not help: a verifier must already hold it "
+                "in its trust bundle and never trusts a root because the peer sent it."
+                if roots
+                else ""
+            )
+            report.add(
+                "missing-intermediate",
+                ERROR,
+                f"The leaf {describe(top.certificate)} is sent with {names}, but not with its issuer {issuer_name}, "
+                "which is neither in the chain nor in the trust bundle ('unable to get local issuer certificate', "
+                f"OpenSSL 20).{useless}",
+                evidence(top, "issuer", issuer_name, sent=[describe(entry.certificate) for entry in sent]),
+            )
+        elif len(path.entries) == 1:
             report.add(
                 "missing-intermediate",
                 ERROR,
@@ -358,7 +417,9 @@ def _check_key_strength(entry: Entry, is_leaf: bool, report: Report) -> None:
     report.add(
         "weak-key",
         ERROR,
-        f"The key of {describe(entry.certificate)} ({size}) is below OpenSSL's default security level 2 ({openssl}).",
+        f"The key of {describe(entry.certificate)} ({size}) is below OpenSSL security level 2 ({openssl}), which "
+        "Python 3.10 and later set in every ssl context and Debian's OpenSSL build uses by default; upstream "
+        "OpenSSL 3.0 defaults to level 1, which still accepts it.",
         evidence(entry, "subjectPublicKeyInfo", size),
     )
 

@@ -89,7 +89,10 @@ def run_diagnose(arguments: argparse.Namespace) -> int:
         # cryptography parses extensions and keys lazily, so a malformed one surfaces here.
         raise InputError(f"a certificate could not be analysed ({error}): check that the files hold valid X.509 certificates") from None
     if arguments.json:
-        print(json.dumps({"findings": [finding.to_dict() for finding in report.findings]}, indent=2))
+        document = {"findings": [finding.to_dict() for finding in report.findings]}
+        if report.notes:
+            document["notes"] = report.notes
+        print(json.dumps(document, indent=2))
     else:
         print(format_report(report, setup))
     return EXIT_ERROR_FOUND if report.has_errors else EXIT_OK
@@ -160,6 +163,8 @@ def _read_secret(path: str, setup: inputs.Setup) -> None:
     trust = values.get("ca.crt", b"")
     if trust.strip():
         setup.anchors = inputs.certificate_entries(trust, f"ca.crt of {label}")
+    setup.secret = label
+    setup.secret_missing = tuple(name for name, value in (("tls.key", key), ("ca.crt", trust)) if not value.strip())
 
 
 def _read_istio(directory: str, setup: inputs.Setup) -> None:
@@ -205,7 +210,7 @@ def format_report(report: Report, setup: inputs.Setup) -> str:
     errors = sum(finding.severity == ERROR for finding in report.findings)
     warnings = sum(finding.severity == WARNING for finding in report.findings)
     if not report.findings:
-        lines.append("No problems found.")
+        lines.append("No problems found." + (" Some checks did not run: read the notes above." if report.notes else ""))
     else:
         lines.append(f"{errors} error{'s' if errors != 1 else ''}, {warnings} warning{'s' if warnings != 1 else ''}")
     return "\n".join(lines)

@@ -118,8 +118,8 @@ REASONS: dict[str, tuple[int, tuple[str, ...], str]] = {
     "CERTIFICATE_VERIFY_FAILED": (GENERIC, _ANY_VERIFICATION, "this side rejected the peer's certificate"),
     "PEER_DID_NOT_RETURN_A_CERTIFICATE": (SPECIFIC, ("client-cert-missing",), "the server requires a client certificate and got none"),
     "KEY_VALUES_MISMATCH": (SPECIFIC, ("key-mismatch",), "the private key does not belong to the certificate"),
-    "EE_KEY_TOO_SMALL": (SPECIFIC, ("weak-key",), "the leaf's key is below the security level"),
-    "CA_KEY_TOO_SMALL": (SPECIFIC, ("weak-key",), "a CA key in the chain is below the security level"),
+    "EE_KEY_TOO_SMALL": (SPECIFIC, ("weak-key",), "the leaf's key is below the security level (level 2 in Python 3.10 and later and Debian's OpenSSL; upstream OpenSSL 3.0 defaults to 1)"),
+    "CA_KEY_TOO_SMALL": (SPECIFIC, ("weak-key",), "a CA key in the chain is below the security level (level 2 in Python 3.10 and later and Debian's OpenSSL; upstream OpenSSL 3.0 defaults to 1)"),
     "CA_MD_TOO_WEAK": (SPECIFIC, ("weak-signature",), "a certificate is signed with a hash below the security level (SHA-1, MD5)"),
     "NO_SUITABLE_SIGNATURE_ALGORITHM": (
         SPECIFIC,

@@ -138,8 +138,9 @@ _KINDS = (
     ),
     FindingKind(
         "weak-key",
-        "A key is too small for OpenSSL's default security level 2 (RSA and DSA below 2048 bits, elliptic curves "
-        "below 224 bits).",
+        "A key is too small for OpenSSL security level 2 (RSA and DSA below 2048 bits, elliptic curves below 224 "
+        "bits), which Python 3.10 and later set in every ssl context and Debian's OpenSSL build uses by default "
+        "(upstream OpenSSL 3.0 defaults to level 1).",
         "Re-issue with RSA 2048 or more, or ECDSA P-256.",
     ),
     FindingKind(

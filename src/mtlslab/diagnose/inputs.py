@@ -58,6 +58,9 @@ class Setup:
     margin: dt.timedelta | None = None
     # For an Istio plug-in CA: the first certificate of cert-chain.pem when it is not ca-cert.pem.
     chain_file_first: Entry | None = None
+    # For a Kubernetes Secret: its label ("Secret NAME") and the keys it lacks among tls.key and ca.crt.
+    secret: str | None = None
+    secret_missing: tuple[str, ...] = ()
 
 
 def certificate_entries(data: bytes, source: str) -> list[Entry]:

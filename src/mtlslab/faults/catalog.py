@@ -709,10 +709,10 @@ SCENARIOS: dict[str, Scenario] = {
                   "The server checks CRLs and the issuer's CRL is past its nextUpdate.",
                   lambda: _revocation("expired")),
         # Protocol.
-        Scenario("client-certificate-missing-tls13", "protocol", "client-cert-missing", 4,
+        Scenario("client-certificate-missing-tls13", "protocol", "client-cert-missing", 5,
                   "The client has no certificate; in TLS 1.3 it learns so on its first read.",
                   lambda: _client_certificate_missing("1.3")),
-        Scenario("client-certificate-missing-tls12", "protocol", "client-cert-missing", 4,
+        Scenario("client-certificate-missing-tls12", "protocol", "client-cert-missing", 5,
                   "The client has no certificate; in TLS 1.2 the handshake fails.",
                   lambda: _client_certificate_missing("1.2")),
         Scenario("plaintext-client", "protocol", "protocol-mismatch", 1,

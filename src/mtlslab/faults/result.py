@@ -106,9 +106,11 @@ def stage_of(client: PeerReport, server: PeerReport) -> int:
     A failure while loading a certificate is stage 0. Otherwise the first peer that
     rejected something decides: the server failing to parse a ClientHello is stage 1,
     the client receiving no ServerHello or the server finding no signature for its
-    certificate is stage 2, the client rejecting the server's certificate is stage 3,
-    the server receiving no client certificate is stage 4, and the server rejecting
-    the client's certificate is stage 5. A connection that got past all of these
+    certificate is stage 2, and the client rejecting the server's certificate is stage 3.
+    The server rejecting the client's certificate is stage 5, and so is a client that
+    sent an empty Certificate message: the client completed stage 4, and the server,
+    verifying it, refuses the missing certificate (TLS 1.3 alert certificate_required
+    (116), TLS 1.2 handshake_failure (40)), as :mod:`mtlslab.stages` records it. A connection that got past all of these
     stopped, if at all, in the secure channel (stage 6).
     """
     if "configuration" in (client.error_phase, server.error_phase):
@@ -126,7 +128,7 @@ def stage_of(client: PeerReport, server: PeerReport) -> int:
     ):
         return 3
     if server_reason == "PEER_DID_NOT_RETURN_A_CERTIFICATE":
-        return 4
+        return 5
     if server.error_phase == "identity check" or server_reason == "CERTIFICATE_VERIFY_FAILED":
         return 5
     return 6
