@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import ssl
 
 import pytest
+from matplotlib.container import ErrorbarContainer
+
+from mtlslab.bench import plots, suite
 
 from mtlslab.bench.__main__ import main
 from mtlslab.bench.floor import time_operations
@@ -84,3 +88,104 @@ def test_spread_of_samples():
 def test_spread_rejects_empty():
     with pytest.raises(ValueError):
         spread([])
+
+
+# --- loopback rounds: interleaved across modes -------------------------------------------
+
+
+def _mode_of(server_context) -> str:
+    if server_context is None:
+        return "plaintext"
+    return "mtls" if server_context.verify_mode == ssl.CERT_REQUIRED else "tls"
+
+
+@pytest.fixture
+def loopback_calls(monkeypatch):
+    """Replace the loopback measurements with stubs that record which mode each call measured."""
+    calls = []
+
+    def new_connections(server, client, count):
+        calls.append(("new", _mode_of(server), count))
+        return [0.001] * count
+
+    def reused(server, client, count):
+        calls.append(("reused", _mode_of(server), count))
+        return [0.0001] * count
+
+    def bulk(server, client, megabytes):
+        calls.append(("bulk", _mode_of(server), megabytes))
+        return 100.0
+
+    monkeypatch.setattr(suite.loopback, "new_connection_latencies", new_connections)
+    monkeypatch.setattr(suite.loopback, "reused_connection_latencies", reused)
+    monkeypatch.setattr(suite.loopback, "bulk_throughput", bulk)
+    return calls
+
+
+SIZES = suite.Sizes(connections=12, requests=3, bulk_megabytes=1, bulk_rounds=4)
+
+
+def test_loopback_bulk_rounds_interleaved(loopback_calls):
+    suite.measure_loopback(SIZES)
+    modes = [mode for kind, mode, _ in loopback_calls if kind == "bulk"]
+    for start in range(0, len(modes), 3):
+        assert sorted(modes[start : start + 3]) == ["mtls", "plaintext", "tls"], modes
+
+
+def test_loopback_bulk_not_back_to_back(loopback_calls):
+    suite.measure_loopback(SIZES)
+    modes = [mode for kind, mode, _ in loopback_calls if kind == "bulk"]
+    assert modes[:SIZES.bulk_rounds] != ["plaintext"] * SIZES.bulk_rounds
+
+
+def test_loopback_latency_batches_interleaved(loopback_calls):
+    suite.measure_loopback(SIZES)
+    modes = [mode for kind, mode, _ in loopback_calls if kind == "new"]
+    assert len(modes) > 3
+    for start in range(0, len(modes), 3):
+        assert sorted(modes[start : start + 3]) == ["mtls", "plaintext", "tls"], modes
+
+
+def test_loopback_rounds_rotate_first_mode(loopback_calls):
+    suite.measure_loopback(SIZES)
+    modes = [mode for kind, mode, _ in loopback_calls if kind == "bulk"]
+    assert [modes[start] for start in range(0, len(modes), 3)] == ["plaintext", "tls", "mtls", "plaintext"]
+
+
+def test_loopback_sample_counts_kept(loopback_calls):
+    rows = suite.measure_loopback(SIZES)
+    for row in rows:
+        assert row["new_connection_seconds"]["n"] == SIZES.connections
+        assert row["bulk_mib_per_second"]["n"] == SIZES.bulk_rounds
+        assert row["reused_request_seconds"]["n"] == SIZES.requests
+
+
+def test_loopback_report_shape(loopback_calls):
+    rows = suite.measure_loopback(SIZES)
+    assert [row["mode"] for row in rows] == ["plaintext", "tls", "mtls"]
+    assert set(rows[0]) == {"mode", "new_connection_seconds", "reused_request_seconds", "bulk_mib_per_second"}
+
+
+@pytest.mark.parametrize(("total", "count", "expected"), [(12, 5, [3, 3, 2, 2, 2]), (3, 5, [1, 1, 1]), (200, 5, [40] * 5)])
+def test_latency_batches_add_up(total, count, expected):
+    assert suite._batches(total, count) == expected
+
+
+def test_loopback_plot_has_quartile_error_bars(monkeypatch, tmp_path):
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda figure, path: figures.append(figure) or path)
+    row = {"new_connection_seconds": spread([0.001, 0.002, 0.004]), "bulk_mib_per_second": spread([90.0, 100.0, 130.0])}
+    plots.plot_loopback({"loopback": [{"mode": mode, **row} for mode in ("plaintext", "tls", "mtls")]}, tmp_path / "l.png")
+    for axes in figures[0].axes:
+        errorbars = [container for container in axes.containers if isinstance(container, ErrorbarContainer)]
+        assert len(errorbars) == 1
+        segments = errorbars[0].lines[2][0].get_segments()
+        assert len(segments) == 3
+
+
+def test_loopback_plot_error_bars_span_quartiles():
+    rows = [{"bulk_mib_per_second": spread([90.0, 100.0, 130.0])}]
+    medians, (below, above) = plots._medians_with_quartiles(rows, "bulk_mib_per_second")
+    assert medians == [100.0]
+    assert below == [5.0]
+    assert above == [15.0]

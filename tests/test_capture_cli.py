@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import shutil
@@ -15,7 +16,9 @@ import pytest
 from mtlslab import live
 from mtlslab.cli import main
 from mtlslab.pcap import read_capture, write_capture
+from mtlslab.pki import client_context, server_context
 from mtlslab.pki.demo import write_demo_pki
+from mtlslab.record import record_handshake
 from mtlslab.tcpstream import Flight, build_connection
 
 
@@ -149,6 +152,53 @@ def test_stages_without_keylog_says_why(captured, capsys):
     connection = data["connections"][0]
     assert connection["decryption"].startswith("could not decrypt: no key log given")
     assert connection["stages"][2]["status"] == "not visible"
+
+
+@pytest.fixture(scope="module")
+def expired_server_capture(intermediate, root, tmp_path_factory):
+    """Record, in memory, a TLS 1.3 client rejecting an expired server certificate; return its pcap and key log."""
+    past = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(days=3)
+    expired = intermediate.issue_server("localhost", valid_from=past, lifetime=datetime.timedelta(days=1))
+    client = intermediate.issue_client("client")
+    transcript = record_handshake(
+        server_context(expired, root, tls_version="1.3"), client_context(root, client, tls_version="1.3")
+    )
+    folder = tmp_path_factory.mktemp("expired-server")
+    (folder / "keylog.txt").write_text(transcript.keylog)
+    return write_capture(folder / "handshake.pcap", transcript.pcap_frames()), folder / "keylog.txt"
+
+
+def test_stages_client_rejection_with_keylog_stage_3(expired_server_capture, capsys):
+    pcap, keylog = expired_server_capture
+    connection = _stages_json(capsys, pcap, "--keylog", keylog)["connections"][0]
+    assert connection["stopped_at_stage"] == 3
+    assert connection["stages"][2]["alert"]["code"] == 45
+
+
+def test_stages_client_rejection_without_keylog_stage_3(expired_server_capture, capsys):
+    pcap, _ = expired_server_capture
+    connection = _stages_json(capsys, pcap)["connections"][0]
+    assert connection["stopped_at_stage"] == 3
+    assert connection["stages"][2]["status"] == "failed"
+    assert connection["stages"][2]["alert"]["code"] == 45
+    assert connection["stages"][1]["status"] == "partly visible"
+    assert any("inferred without the key log" in note for note in connection["stages"][2]["notes"])
+
+
+def test_stages_client_rejection_without_keylog_text(expired_server_capture, capsys):
+    pcap, _ = expired_server_capture
+    capsys.readouterr()
+    assert main(["stages", str(pcap)]) == 0
+    output = capsys.readouterr().out
+    assert "failed at stage 3" in output
+    assert "failed at stage 2" not in output
+
+
+def test_stages_success_without_keylog_claims_no_failure(captured, capsys):
+    connection = _stages_json(capsys, captured["1.3"] / "handshake.pcap")["connections"][0]
+    assert connection["stopped_at_stage"] is None
+    assert "failed" not in [stage["status"] for stage in connection["stages"]]
+    assert connection["alerts"] == []
 
 
 def test_stages_with_ca_passes_chains(captured, capsys, tmp_path):

@@ -69,3 +69,37 @@ def test_mimebundle_has_plain_text_outside_kernel():
     bundle = evaluate("Exercise", passing)._repr_mimebundle_()
     assert bundle["text/plain"] == "✔ Exercise: passed"
     assert "application/vnd.jupyter.widget-view+json" not in bundle
+
+
+def wrong_type():
+    root = "a certificate, not a credential"
+    assert root.certificate is not None  # type: ignore[attr-defined]
+
+
+def wrong_operand():
+    assert "clientAuth" in 42  # type: ignore[operator]
+
+
+def test_wrong_type_answer_fails():
+    result = evaluate("Exercise", wrong_type, hint="Pass the credential.")
+    assert result.status == FAILED
+    assert "AttributeError: " in result.detail
+    assert "check the type of your answer" in result.detail
+    assert "Hint: Pass the credential." in str(result)
+
+
+def test_type_error_answer_fails():
+    result = evaluate("Exercise", wrong_operand)
+    assert result.status == FAILED
+    assert result.detail.startswith("TypeError: ")
+
+
+def test_wrong_type_raises_when_asked(monkeypatch):
+    monkeypatch.setenv("MTLSLAB_CHECKS_RAISE", "1")
+    with pytest.raises(AssertionError, match="AttributeError"):
+        check("Exercise")(wrong_type)
+
+
+def test_wrong_type_reports_for_learners(monkeypatch):
+    monkeypatch.delenv("MTLSLAB_CHECKS_RAISE", raising=False)
+    assert check("Exercise")(wrong_type).status == FAILED

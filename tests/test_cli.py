@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import stat
@@ -100,6 +101,31 @@ def test_inspect_at_future_time_reports_expired(demo):
     assert "Status         expired" in result.stdout
 
 
+def test_inspect_at_relative_future_time(demo):
+    result = mtlslab("inspect", "--at", "+400d", str(demo / "server.pem"))
+    assert result.returncode == 0, result.stderr
+    assert "Status         expired" in result.stdout
+
+
+def test_inspect_at_relative_past_time(demo):
+    result = mtlslab("inspect", "--at=-2h", str(demo / "server.pem"))
+    assert result.returncode == 0, result.stderr
+    assert "Status         not yet valid" in result.stdout
+
+
+def test_inspect_at_relative_near_time_valid(demo):
+    result = mtlslab("inspect", "--at", "+30d", str(demo / "server.pem"))
+    assert result.returncode == 0, result.stderr
+    assert "Status         valid" in result.stdout
+
+
+def test_inspect_json_times_iso_8601(demo):
+    result = mtlslab("inspect", "--json", str(demo / "root-ca.pem"))
+    summary = json.loads(result.stdout)[0]
+    assert "T" in summary["not_before"]
+    assert dt.datetime.fromisoformat(summary["not_after"]).tzinfo is not None
+
+
 def test_inspect_rejects_bad_time(demo):
     result = mtlslab("inspect", "--at", "tomorrow", str(demo / "server.pem"))
     assert result.returncode == 2
@@ -124,6 +150,15 @@ def test_inspect_bad_file_one_line_error(tmp_path, name, content, message):
     assert str(path) in result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_diagnose_empty_key_neutral_message(demo, tmp_path):
+    empty = tmp_path / "key.pem"
+    empty.write_bytes(b"")
+    result = mtlslab("diagnose", "--cert", str(demo / "server-chain.pem"), "--key", str(empty))
+    assert result.returncode == 2
+    assert "is empty: expected PEM or DER data" in result.stderr
+    assert "certificate" not in result.stderr
 
 
 def test_inspect_truncated_pem(demo, tmp_path):

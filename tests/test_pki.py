@@ -217,7 +217,7 @@ def test_load_der_certificate(tmp_path, client):
 @pytest.mark.parametrize(
     ("content", "message"),
     [
-        (b"", "is empty"),
+        (b"", "is empty: expected PEM or DER data"),
         (b"\x00\x01garbage\xff" * 20, "is not a certificate"),
         (b"-----BEGIN CERTIFICATE-----\nMIIB\n", "damaged PEM"),
         (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "no certificate"),

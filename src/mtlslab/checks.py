@@ -12,7 +12,9 @@ viewer) get the same result as plain text or HTML.
 
 An exercise that is not done yet (its variables are undefined, or its stub still
 raises NotImplementedError) is reported as "not done yet" and never raises, so a
-learner's lab runs from top to bottom. A wrong answer is reported as failed; it also
+learner's lab runs from top to bottom. A wrong answer is reported as failed, and so is any other
+exception from the check body (a wrong-typed answer often raises AttributeError or
+TypeError): the failure names the exception type and message. A failure also
 raises AssertionError when the environment variable ``MTLSLAB_CHECKS_RAISE`` is ``1``,
 which the test suite sets so that a broken solution fails the tests.
 """
@@ -122,4 +124,9 @@ def evaluate(title: str, assertions: Callable[[], None], hint: str = "") -> Chec
         return CheckResult(title, NOT_DONE, f"Run the exercise cell above first ({error}).", hint)
     except AssertionError as error:
         return CheckResult(title, FAILED, str(error) or "An assertion failed.", hint)
+    except Exception as error:
+        # A wrong-typed answer (a certificate where a credential was expected, a report where a string was)
+        # makes the check body itself raise. That is a wrong answer too, so it fails instead of crashing the cell.
+        detail = f"{type(error).__name__}: {error}; check the type of your answer."
+        return CheckResult(title, FAILED, detail, hint)
     return CheckResult(title, PASSED)

@@ -11,7 +11,7 @@ import sys
 
 from mtlslab import __version__
 from mtlslab.capture_cli import add_capture_commands
-from mtlslab.diagnose.command import add_diagnose_commands
+from mtlslab.diagnose.command import add_diagnose_commands, parse_time
 from mtlslab.errors import InputError
 from mtlslab.pki import load_certificates, summarize
 from mtlslab.pki.demo import write_demo_pki
@@ -77,7 +77,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     inspect.add_argument("file", metavar="FILE", help="a PEM or DER certificate, or a PEM bundle of several")
     inspect.add_argument(
-        "--at", type=_timestamp, help="judge validity at this ISO 8601 time instead of now, e.g. 2030-01-01T00:00Z"
+        "--at",
+        metavar="TIME",
+        type=parse_time,
+        help="judge validity at this time instead of now: ISO 8601 (2030-01-01T00:00Z) or relative to now "
+        "(+30d; write --at=-2h for the past)",
     )
     inspect.add_argument("--json", action="store_true", help="print a JSON list of summaries instead of text")
     inspect.set_defaults(handler=_run_inspect)
@@ -103,7 +107,7 @@ def _run_inspect(arguments: argparse.Namespace) -> int:
     certificates = load_certificates(arguments.file)
     summaries = [summarize(certificate, at=arguments.at) for certificate in certificates]
     if arguments.json:
-        print(json.dumps([dataclasses.asdict(summary) for summary in summaries], indent=2, default=str))
+        print(json.dumps([dataclasses.asdict(summary) for summary in summaries], indent=2, default=_json_value))
         return 0
     for number, summary in enumerate(summaries, start=1):
         if len(summaries) > 1:
@@ -124,12 +128,11 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def _timestamp(text: str) -> dt.datetime:
-    try:
-        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"invalid time {text!r}: use ISO 8601, e.g. 2030-01-01T00:00Z") from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+def _json_value(value: object) -> str:
+    """Encode what json cannot: datetimes as ISO 8601 (with "T", like the text output), anything else with str()."""
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    return str(value)
 
 
 if __name__ == "__main__":

@@ -85,6 +85,7 @@ class AlertEvent:
     frame: int | None
     stage: int
     fatal: bool = True
+    inferred: bool = False  # the stage comes from the alert's position, not from decrypted messages
 
     def __str__(self) -> str:
         what = str(self.alert) if self.alert else "an encrypted alert"
@@ -176,6 +177,8 @@ def _assign(dissection: Dissection, stages: list[Stage]) -> list[AlertEvent]:
     alerts = []
     for message in dissection.messages:
         if message.name == UNDECRYPTED:
+            if message.sender == "server" and ("server", "ServerHello") in seen:
+                seen.add(("server", UNDECRYPTED))
             continue
         if message.name == "Alert":
             event = _alert_event(message, seen)
@@ -207,6 +210,7 @@ def _alert_event(message: Message, seen: set) -> AlertEvent:
         # finished the handshake it is taken for close_notify, before that for a fatal alert.
         fatal = not accepted
     client_flight = any(("client", name) in seen for name in ("Certificate", "ClientKeyExchange", "Finished"))
+    inferred = False
     if not fatal and accepted:
         stage = 6
     elif message.sender == "server":
@@ -219,10 +223,25 @@ def _alert_event(message: Message, seen: set) -> AlertEvent:
         else:
             stage = 5
     elif not client_flight:
-        stage = 3 if ("server", "Certificate") in seen or ("server", "Finished") in seen else 2
+        server_flight = ("server", "Certificate") in seen or ("server", "Finished") in seen
+        inferred = not server_flight and _rejects_encrypted_flight(message, seen)
+        stage = 3 if server_flight or inferred else 2
     else:
         stage = 6
-    return AlertEvent(alert, level, message.sender, message.record, message.frame, stage, fatal)
+    return AlertEvent(alert, level, message.sender, message.record, message.frame, stage, fatal, inferred)
+
+
+def _rejects_encrypted_flight(message: Message, seen: set) -> bool:
+    """True for a cleartext client alert that follows a TLS 1.3 server flight the dissector could not decrypt.
+
+    A TLS 1.3 server sends ServerHello and its whole encrypted first flight (EncryptedExtensions up to
+    Finished) without waiting for the client. OpenSSL's client sends an alert about that flight in
+    cleartext because it has not switched its write keys yet, so such an alert means the client rejected
+    the server: stage 3.
+    """
+    # NOTE: without the key log the records' contents are unknown. An alert about ServerHello itself,
+    # rarer than a certificate rejection, sits after the same records and is placed in stage 3 too.
+    return message.sender == "client" and not message.encrypted and ("server", UNDECRYPTED) in seen
 
 
 def _capture_time(dissection: Dissection, sender: str) -> dt.datetime:
@@ -331,11 +350,19 @@ def _explain_failure(dissection: Dissection, stage: Stage, fatal: AlertEvent) ->
     if fatal.alert is None:
         stage.notes.append(f"the {fatal.sender} sent an alert that could not be decrypted")
         return
+    if fatal.inferred:
+        stage.notes.append(
+            f"inferred without the key log: the client sent {fatal.alert} in cleartext after the server's encrypted "
+            "flight, so it rejected the server's Certificate, CertificateVerify or Finished; pass the key log to see "
+            "the messages of this stage"
+        )
     client_done = any(m.name == "Finished" and m.sender == "client" and m.record < fatal.record for m in dissection.messages)
     if dissection.tls13 and fatal.sender == "server" and client_done:
         stage.notes.append(
             f"the client had already sent its Finished, so its handshake was complete when {fatal.alert} arrived: "
-            "in TLS 1.3 a client learns that the server rejected it only on its first read (RFC 8446 section 4.4.2)"
+            "in TLS 1.3 a client learns that the server rejected it only on its first read "
+            "(RFC 8446 section 2, Figure 1, and the client state machine in appendix A.1, which enters CONNECTED "
+            "once the client has sent its Finished)"
         )
 
 

@@ -48,17 +48,27 @@ def plot_floor(report: dict, path: Path) -> Path:
 
 
 def plot_loopback(report: dict, path: Path) -> Path:
-    """Draw new-connection latency and bulk throughput for plaintext, TLS and mTLS."""
+    """Draw new-connection latency and bulk throughput for plaintext, TLS and mTLS, with quartiles as error bars."""
     rows = report["loopback"]
     modes = [row["mode"] for row in rows]
     figure, (latency, throughput) = plt.subplots(1, 2, figsize=(10, 3.5))
-    latency.bar(modes, [row["new_connection_seconds"]["median"] * 1000 for row in rows], color="#3b6ea8")
-    latency.set_ylabel("ms per new connection (median)")
+    medians, errors = _medians_with_quartiles(rows, "new_connection_seconds", scale=1000)
+    latency.bar(modes, medians, yerr=errors, capsize=4, color="#3b6ea8")
+    latency.set_ylabel("ms per new connection (median, quartiles)")
     latency.set_title("Connect, handshake, one request")
-    throughput.bar(modes, [row["bulk_mib_per_second"]["median"] for row in rows], color="#e0913a")
-    throughput.set_ylabel("MiB/s (median)")
+    medians, errors = _medians_with_quartiles(rows, "bulk_mib_per_second")
+    throughput.bar(modes, medians, yerr=errors, capsize=4, color="#e0913a")
+    throughput.set_ylabel("MiB/s (median, quartiles)")
     throughput.set_title("Bulk upload after the handshake")
     return _save(figure, path)
+
+
+def _medians_with_quartiles(rows: list[dict], key: str, scale: float = 1.0) -> tuple[list[float], list[list[float]]]:
+    """Return the medians of ``key`` and their distances to the lower and upper quartiles, as matplotlib's yerr takes them."""
+    medians = [row[key]["median"] * scale for row in rows]
+    below = [median - row[key]["p25"] * scale for median, row in zip(medians, rows)]
+    above = [row[key]["p75"] * scale - median for median, row in zip(medians, rows)]
+    return medians, [below, above]
 
 
 def _save(figure, path: Path) -> Path:

@@ -136,25 +136,55 @@ def measure_scenario(scenario: Scenario, count: int, *, private_key=None) -> dic
     }
 
 
+LOOPBACK_MODES = ("plaintext", "tls", "mtls")
+# New connections are timed in this many batches per mode, interleaved across the modes.
+LATENCY_BATCHES = 5
+
+
 def measure_loopback(sizes: Sizes) -> list[dict]:
-    """Measure plaintext, TLS and mTLS over loopback sockets: new connections, reused ones, bulk upload."""
-    results = []
-    for mode in ("plaintext", "tls", "mtls"):
-        if mode == "plaintext":
-            server, client = None, None
-        else:
-            server, client = contexts_for(Scenario(mutual=mode == "mtls"))
-        results.append(
-            {
-                "mode": mode,
-                "new_connection_seconds": spread(loopback.new_connection_latencies(server, client, sizes.connections)),
-                "reused_request_seconds": spread(loopback.reused_connection_latencies(server, client, sizes.requests)),
-                "bulk_mib_per_second": spread(
-                    [loopback.bulk_throughput(server, client, sizes.bulk_megabytes) for _ in range(sizes.bulk_rounds)]
-                ),
-            }
-        )
-    return results
+    """Measure plaintext, TLS and mTLS over loopback sockets: new connections, reused ones, bulk upload.
+
+    New-connection batches and bulk uploads run in interleaved rounds (plaintext, tls, mtls, then the
+    next round), and each round starts one mode later than the round before. A machine that speeds
+    up or slows down during the run (frequency scaling, other processes) then affects every mode
+    alike instead of only the mode measured last.
+    """
+    pairs = {"plaintext": (None, None)}
+    for mode in LOOPBACK_MODES[1:]:
+        pairs[mode] = contexts_for(Scenario(mutual=mode == "mtls"))
+
+    new_connection: dict[str, list[float]] = {mode: [] for mode in LOOPBACK_MODES}
+    for number, batch in enumerate(_batches(sizes.connections, LATENCY_BATCHES)):
+        for mode in _round_order(number):
+            new_connection[mode] += loopback.new_connection_latencies(*pairs[mode], batch)
+
+    bulk: dict[str, list[float]] = {mode: [] for mode in LOOPBACK_MODES}
+    for number in range(sizes.bulk_rounds):
+        for mode in _round_order(number):
+            bulk[mode].append(loopback.bulk_throughput(*pairs[mode], sizes.bulk_megabytes))
+
+    return [
+        {
+            "mode": mode,
+            "new_connection_seconds": spread(new_connection[mode]),
+            "reused_request_seconds": spread(loopback.reused_connection_latencies(*pairs[mode], sizes.requests)),
+            "bulk_mib_per_second": spread(bulk[mode]),
+        }
+        for mode in LOOPBACK_MODES
+    ]
+
+
+def _round_order(number: int) -> tuple[str, ...]:
+    """Return the modes in the order of round ``number``: rotated by one mode per round."""
+    shift = number % len(LOOPBACK_MODES)
+    return LOOPBACK_MODES[shift:] + LOOPBACK_MODES[:shift]
+
+
+def _batches(total: int, count: int) -> list[int]:
+    """Split ``total`` into at most ``count`` batch sizes that differ by at most one and add up to ``total``."""
+    count = max(1, min(count, total))
+    size, extra = divmod(total, count)
+    return [size + 1 if index < extra else size for index in range(count)]
 
 
 def measure_floor(

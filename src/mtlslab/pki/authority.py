@@ -176,8 +176,11 @@ class CertificateAuthority(Credential):
 
         Identities go in the subjectAltName extension, because TLS clients match names
         against it. RFC 6125 section 6.4.4 lets a client fall back to the commonName only
-        when no DNS SAN is present, and OpenSSL (so Python's ssl) still does; Go since 1.15
-        and pyca/cryptography's verifier never do. ``spiffe_id`` adds
+        when the certificate presents no subjectAltName identifier of a type the client
+        supports (DNS-ID, SRV-ID, URI-ID or an application-specific type). OpenSSL (so
+        Python's ssl) applies a looser rule and falls back whenever no DNS SAN is present,
+        even beside a URI SAN. Go since 1.15 and pyca/cryptography's verifier never fall
+        back. ``spiffe_id`` adds
         a ``spiffe://`` URI, the identity form that Istio, Linkerd and Cilium with SPIRE
         put in workload certificates.
 

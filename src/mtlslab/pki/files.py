@@ -34,7 +34,7 @@ def read_input_file(path: str | os.PathLike) -> bytes:
     except OSError as error:
         raise InputError(f"{path}: cannot be read ({error.strerror})") from None
     if not data.strip():
-        raise InputError(f"{path} is empty: expected a PEM or DER certificate")
+        raise InputError(f"{path} is empty: expected PEM or DER data")
     return data
 
 
