@@ -58,6 +58,14 @@ def test_make_lab_tags_exercises_and_clears_outputs():
     assert "answer = 42" in solution.cells[2].source
 
 
+def test_make_lab_drops_execution_timing():
+    solution = nbformat.v4.new_notebook()
+    cell = nbformat.v4.new_code_cell("x = 1")
+    cell.metadata["execution"] = {"iopub.execute_input": "2026-12-04T20:00:00Z"}
+    solution.cells = [cell]
+    assert "execution" not in make_lab(solution).cells[0].metadata
+
+
 def test_every_solution_has_exercises():
     assert SOLUTIONS, "solutions/ holds no notebook"
     for path in SOLUTIONS:

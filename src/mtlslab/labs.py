@@ -56,6 +56,8 @@ def make_lab(solution: nbformat.NotebookNode, name: str = "notebook") -> nbforma
             continue
         cell.outputs = []
         cell.execution_count = None
+        # nbclient records when each cell ran; a lab should not change when its solution is re-run.
+        cell.metadata.pop("execution", None)
         if BEGIN in cell.source:
             cell.source = strip_solutions(cell.source, where=f"{name}, cell {index}")
             tags = cell.metadata.setdefault("tags", [])
