@@ -290,7 +290,7 @@ def _probe_capture_socket(interface: str) -> str | None:
     from scapy.error import Scapy_Exception
 
     try:
-        with _quiet_scapy():
+        with quiet_scapy():
             capture = conf.L2listen(iface=interface, promisc=False)
     except (OSError, ValueError, Scapy_Exception) as error:
         return f"scapy could not open a capture socket on {interface}: {type(error).__name__}: {error}"
@@ -303,7 +303,7 @@ def _scapy_configuration():
 
     Importing ``scapy.arch`` alone takes a fraction of the time that ``scapy.all`` takes.
     """
-    with _quiet_scapy():
+    with quiet_scapy():
         from scapy.config import conf
         import scapy.arch  # noqa: F401
 
@@ -311,7 +311,7 @@ def _scapy_configuration():
 
 
 @contextlib.contextmanager
-def _quiet_scapy():
+def quiet_scapy():
     """Hide scapy's warnings, such as the link type it guesses for the loopback interface."""
     logger = logging.getLogger("scapy")
     level = logger.level

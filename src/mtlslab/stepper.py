@@ -16,15 +16,14 @@ test suite's output sanitizers replace: long hex strings and hex dumps.
 from __future__ import annotations
 
 import html
-import logging
 import textwrap
 from collections.abc import Iterable
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 from cryptography import x509
 
 from mtlslab.dissect import UNDECRYPTED, Dissection, Message
+from mtlslab.environment import quiet_scapy
 from mtlslab.errors import InputError
 from mtlslab.evidence import Check
 from mtlslab.ladder import ALERT_COLOUR, STAGE_COLOURS, select_connection
@@ -313,21 +312,9 @@ def message_fields(message: Message, dissection: Dissection, checks: dict[str, C
 # --- scapy's dissection -----------------------------------------------------------------------
 
 
-@contextmanager
-def _quiet_scapy():
-    """Keep scapy's log messages out of the output while it loads or parses."""
-    logger = logging.getLogger("scapy")
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
-
-
 def _scapy_tls():
     """Import scapy's TLS layer, which takes about half a second, on first use."""
-    with _quiet_scapy():
+    with quiet_scapy():
         from scapy.layers.tls import handshake
         from scapy.layers.tls.crypto.suites import _tls_cipher_suites_cls
         from scapy.layers.tls.session import readConnState, tlsSession, writeConnState
@@ -368,7 +355,7 @@ def scapy_message(message: Message, dissection: Dissection):
     cls = scapy_class(message, dissection)
     if cls is None or not message.raw:
         return None
-    with _quiet_scapy():
+    with quiet_scapy():
         return cls(message.raw, tls_session=_scapy_session(dissection))
 
 
@@ -420,7 +407,7 @@ def _scapy_show(message: Message, dissection: Dissection) -> str | None:
         packet = scapy_message(message, dissection)
         if packet is None:
             return None
-        with _quiet_scapy():
+        with quiet_scapy():
             return packet.show(dump=True)
     except Exception as error:  # see scapy_summary
         return f"scapy could not parse it ({type(error).__name__}: {error})"

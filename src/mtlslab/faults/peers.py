@@ -77,38 +77,21 @@ def run_with_identity_check(
     inside its certificate verification callback, so a mesh client stops at the same
     stage but sends an alert first.
     """
-    result = HandshakeResult()
-    with socket.create_server((LOOPBACK, 0)) as listener:
-        listener.settimeout(timeout)
-        server = threading.Thread(
-            target=_serve_tls_once, args=(listener, server_context, result.server, timeout), daemon=True
+    def check_identity(tls: ssl.SSLSocket, report: PeerReport) -> None:
+        presented = [name[4:] for name in subject_alt_names(report.peer_certificate) if name.startswith("URI:")]
+        if expected_server_id in presented:
+            _exchange(tls, report)
+            return
+        found = ", ".join(presented) or "no URI SAN"
+        record_error(
+            report,
+            "identity check",
+            IdentityMismatch(f"SPIFFE ID mismatch: expected {expected_server_id}, the server presented {found}"),
         )
-        server.start()
-        report = result.client
-        try:
-            raw = socket.create_connection(listener.getsockname(), timeout=timeout)
-        except OSError as error:
-            record_error(report, "connect", error)
-            return result
-        with client_context.wrap_socket(raw, server_hostname=server_hostname, do_handshake_on_connect=False) as tls:
-            try:
-                tls.do_handshake()
-            except (ssl.SSLError, OSError) as error:
-                record_error(report, "handshake", error)
-            else:
-                record_session(report, tls)
-                presented = [name[4:] for name in subject_alt_names(report.peer_certificate) if name.startswith("URI:")]
-                if expected_server_id in presented:
-                    _exchange(tls, report)
-                else:
-                    found = ", ".join(presented) or "no URI SAN"
-                    record_error(
-                        report,
-                        "identity check",
-                        IdentityMismatch(f"SPIFFE ID mismatch: expected {expected_server_id}, the server presented {found}"),
-                    )
-        server.join(timeout)
-    return result
+
+    result = HandshakeResult()
+    serve = (_serve_tls_once, server_context)
+    return _run_tls_client(result, serve, client_context, server_hostname, timeout, after_handshake=check_identity)
 
 
 def run_plaintext_client(
@@ -144,11 +127,20 @@ def run_tls_client_against_plaintext(
 ) -> HandshakeResult:
     """Start a TLS handshake against a plaintext server on loopback that replies with ``reply``."""
     result = HandshakeResult()
+    serve = (_serve_plaintext_once, reply)
+    return _run_tls_client(result, serve, client_context, server_hostname, timeout)
+
+
+def _run_tls_client(result, serve, client_context, server_hostname, timeout, after_handshake=None) -> HandshakeResult:
+    """Serve one connection on loopback with ``serve`` (a function and its first argument) and run a TLS client.
+
+    ``after_handshake`` runs with the client's socket and report once the client's
+    handshake has completed.
+    """
+    serve_once, argument = serve
     with socket.create_server((LOOPBACK, 0)) as listener:
         listener.settimeout(timeout)
-        server = threading.Thread(
-            target=_serve_plaintext_once, args=(listener, reply, result.server, timeout), daemon=True
-        )
+        server = threading.Thread(target=serve_once, args=(listener, argument, result.server, timeout), daemon=True)
         server.start()
         report = result.client
         try:
@@ -163,6 +155,8 @@ def run_tls_client_against_plaintext(
                 record_error(report, "handshake", error)
             else:
                 record_session(report, tls)
+                if after_handshake is not None:
+                    after_handshake(tls, report)
         server.join(timeout)
     return result
 
