@@ -212,3 +212,18 @@ def test_closed_output_pipe_ends_quietly(tmp_path, demo):
     process.wait(timeout=60)
     assert "Traceback" not in stderr
     assert process.returncode == 141
+
+
+def test_demo_long_lifetime_keeps_issuers_longer(tmp_path):
+    assert mtlslab("pki", "demo", str(tmp_path), "--days", "1000").returncode == 0
+    leaf = load_certificates(tmp_path / "server.pem")[0]
+    intermediate = load_certificates(tmp_path / "intermediate-ca.pem")[0]
+    root = load_certificates(tmp_path / "root-ca.pem")[0]
+    assert leaf.not_valid_after_utc < intermediate.not_valid_after_utc < root.not_valid_after_utc
+
+
+def test_demo_default_intermediate_one_year(tmp_path):
+    assert mtlslab("pki", "demo", str(tmp_path)).returncode == 0
+    intermediate = load_certificates(tmp_path / "intermediate-ca.pem")[0]
+    lifetime = intermediate.not_valid_after_utc - intermediate.not_valid_before_utc
+    assert lifetime.days == 365

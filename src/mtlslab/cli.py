@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"key algorithm of every certificate (default: {DEFAULT_KEY_TYPE})",
     )
     demo.add_argument(
-        "--days", type=_positive_int, default=90, help="lifetime of the server and client certificates, in days (default: 90)"
+        "--days", type=_positive_int, default=90, help="lifetime of the server and client certificates, in days (default: 90); the CAs are made to outlive them"
     )
     demo.add_argument("--force", action="store_true", help="overwrite demo files that already exist in DIR")
     demo.set_defaults(handler=_run_pki_demo)

@@ -46,8 +46,12 @@ def write_demo_pki(
     if existing and not overwrite:
         raise InputError(f"{directory / existing[0]} already exists: choose an empty directory or pass --force")
 
-    root = CertificateAuthority.create_root(key_type=key_type)
-    intermediate = root.create_intermediate(key_type=key_type)
+    # Each CA outlives what it issues by at least a month, so a long --days never makes a
+    # leaf that stops verifying when its issuer expires.
+    intermediate_lifetime = max(dt.timedelta(days=365), leaf_lifetime + dt.timedelta(days=30))
+    root_lifetime = max(dt.timedelta(days=3650), intermediate_lifetime + dt.timedelta(days=30))
+    root = CertificateAuthority.create_root(key_type=key_type, lifetime=root_lifetime)
+    intermediate = root.create_intermediate(key_type=key_type, lifetime=intermediate_lifetime)
     server = intermediate.issue_server(
         "localhost", key_type=key_type, lifetime=leaf_lifetime, uris=(SERVER_SPIFFE_ID,)
     )
