@@ -10,12 +10,15 @@ import subprocess
 import sys
 
 import pytest
-from cryptography.hazmat.primitives.serialization import Encoding
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from mtlslab.pki import load_certificates
+from mtlslab.pki import generate_private_key, load_certificates
 from mtlslab.pki.demo import DEMO_FILES
 
 COMMAND = [sys.executable, "-m", "mtlslab"]
+
+# A PEM block that is not a certificate, generated at run time like every key in the tests.
+PUBLIC_KEY_PEM = generate_private_key().public_key().public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
 
 
 def mtlslab(*arguments: str, cwd=None) -> subprocess.CompletedProcess:
@@ -138,7 +141,7 @@ def test_inspect_rejects_bad_time(demo):
         ("notes.txt", b"just some notes\n", "is not a certificate"),
         ("random.bin", bytes(range(256)) * 4, "is not a certificate"),
         ("empty.pem", b"", "is empty"),
-        ("key.pem", b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "no certificate"),
+        ("public-key.pem", PUBLIC_KEY_PEM, "no certificate"),
     ],
 )
 def test_inspect_bad_file_one_line_error(tmp_path, name, content, message):
@@ -150,6 +153,12 @@ def test_inspect_bad_file_one_line_error(tmp_path, name, content, message):
     assert str(path) in result.stderr
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_inspect_private_key_file(demo):
+    result = mtlslab("inspect", str(demo / "server-key.pem"))
+    assert result.returncode == 2
+    assert "no certificate" in result.stderr
 
 
 def test_diagnose_empty_key_neutral_message(demo, tmp_path):

@@ -8,11 +8,13 @@ import stat
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from mtlslab.errors import InputError
 from mtlslab.pki import (
     CertificateAuthority,
     VerificationError,
+    generate_private_key,
     load_certificates,
     load_private_key,
     summarize,
@@ -220,7 +222,7 @@ def test_load_der_certificate(tmp_path, client):
         (b"", "is empty: expected PEM or DER data"),
         (b"\x00\x01garbage\xff" * 20, "is not a certificate"),
         (b"-----BEGIN CERTIFICATE-----\nMIIB\n", "damaged PEM"),
-        (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "no certificate"),
+        (generate_private_key().private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()), "no certificate"),
     ],
 )
 def test_load_certificates_rejects_bad_input(tmp_path, content, message):
