@@ -81,7 +81,7 @@ VERIFY_CODES: dict[int, tuple[str, str, tuple[str, ...]]] = {
 # Likely causes of each received alert, by alert code (RFC 8446 section 6.2).
 ALERT_CAUSES: dict[int, tuple[str, ...]] = {
     40: ("client-cert-missing", "no-common-signature-algorithm"),
-    42: ("not-yet-valid", "name-mismatch", "weak-key", "weak-signature", "cn-only", "unknown-ca"),
+    42: ("name-mismatch", "not-yet-valid", "cn-only", "weak-key", "weak-signature", "unknown-ca"),
     43: ("wrong-eku", "key-usage"),
     44: ("revoked",),
     45: ("expired", "stale-served-certificate", "crl-expired"),
