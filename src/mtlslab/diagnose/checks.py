@@ -637,7 +637,7 @@ def _check_identity(leaf: Entry, role: str | None, name: str | None, report: Rep
         report.add(
             "name-mismatch",
             ERROR,
-            f"The client connects to {name}, but {describe(certificate)} is valid for {', '.join(names) or 'no DNS name'} "
+            f"The client connects to {name}, but the certificate names only {', '.join(names) or 'no DNS name or IP address'} "
             "(Python 'Hostname mismatch'; Go 'certificate is valid for ..., not ...').",
             evidence(leaf, "subjectAltName", names, expected=name),
         )
