@@ -657,7 +657,7 @@ def test_secret_without_ca_notes_ca_crt(pki, tmp_path):
     assert any("no ca.crt" in note for note in _notes("--secret", path))
 
 
-def test_secret_without_ca_note_does_not_name_ca_option_first(pki, tmp_path):
+def test_secret_note_skips_ca_option(pki, tmp_path):
     path = secret(tmp_path, {"tls.crt": pki["server_credential"].chain_pem, "tls.key": pki["server_credential"].private_key_pem()})
     assert not any(note.startswith("No trust bundle given (--ca)") for note in _notes("--secret", path))
 

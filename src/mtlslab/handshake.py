@@ -38,7 +38,7 @@ _SOURCE_LOCATION = re.compile(r"\s*\(_ssl\.c:\d+\)$")
 
 @dataclass
 class PeerReport:
-    """What one side of the connection saw."""
+    """The outcome for one side of the connection: its session details, or the error it raised."""
 
     role: str
     handshake_completed: bool = False

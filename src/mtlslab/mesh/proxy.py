@@ -23,6 +23,7 @@ from cryptography import x509
 
 from mtlslab.errors import InputError
 from mtlslab.mesh.certificates import peer_identity
+from mtlslab.mesh.listener import LoopbackStreamServer
 
 _log = logging.getLogger(__name__)
 
@@ -232,13 +233,15 @@ class InboundProxy:
         event.detail = f"forwarded to the {self.workload} app"
 
 
-class OutboundProxy:
+class OutboundProxy(LoopbackStreamServer):
     """Accept the local app's plaintext connections and carry them over mTLS to one destination's inbound proxy.
 
     After the handshake the proxy checks that the server certificate carries the
     destination's expected identity (Istio calls this secure naming) and closes the
     connection when it does not.
     """
+
+    description = "the outbound proxy"
 
     def __init__(
         self,
@@ -249,41 +252,19 @@ class OutboundProxy:
         *,
         timeout: float = 5.0,
     ):
+        super().__init__(timeout=timeout)
         self.source = source
-        self.timeout = timeout
         self.last_server_identity: str | None = None
         self._client_context = client_context
         self._destination_port = destination_port
         self._expected = expected_server_identity
-        self._server: asyncio.AbstractServer | None = None
-        self._handlers: set[asyncio.Task] = set()
-
-    @property
-    def port(self) -> int:
-        """The port the local app connects to, on 127.0.0.1."""
-        if self._server is None:
-            raise RuntimeError("the outbound proxy has not been started")
-        return self._server.sockets[0].getsockname()[1]
-
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 on a port the system assigns."""
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
 
     async def close(self) -> None:
         """Stop listening, give open connections ``timeout`` seconds to finish, then cancel the rest."""
-        if self._server is None:
-            return
-        self._server.close()
-        if self._handlers:
-            await asyncio.wait(set(self._handlers), timeout=self.timeout)
-        for task in set(self._handlers):
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        await self._server.wait_closed()
+        await super().close(grace=self.timeout)
 
     async def _handle(self, app_reader: asyncio.StreamReader, app_writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        self._handlers.add(task)
+        task = self._track()
         try:
             await self._forward(app_reader, app_writer)
         except asyncio.CancelledError:

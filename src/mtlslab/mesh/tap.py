@@ -18,6 +18,7 @@ import ssl
 import struct
 from dataclasses import dataclass
 
+from mtlslab.mesh.listener import LoopbackStreamServer
 from mtlslab.mesh.proof import tls_record_types
 
 # The tap keeps at most this many bytes per connection. One request of the simulator,
@@ -37,44 +38,22 @@ class TappedConnection:
         return tls_record_types(self.sent)
 
 
-class WireTap:
+class WireTap(LoopbackStreamServer):
     """Forward connections from 127.0.0.1:``port`` to 127.0.0.1:``target_port`` and keep what clients send."""
 
+    description = "the wire tap"
+
     def __init__(self, target_port: int, *, timeout: float = 5.0):
-        self.timeout = timeout
+        super().__init__(timeout=timeout)
         self.connections: asyncio.Queue[TappedConnection] = asyncio.Queue()
         self._target_port = target_port
-        self._server: asyncio.AbstractServer | None = None
-        self._handlers: set[asyncio.Task] = set()
-
-    @property
-    def port(self) -> int:
-        """The port clients connect to, on 127.0.0.1."""
-        if self._server is None:
-            raise RuntimeError("the wire tap has not been started")
-        return self._server.sockets[0].getsockname()[1]
-
-    async def start(self) -> None:
-        """Listen on 127.0.0.1 on a port the system assigns."""
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
-
-    async def close(self) -> None:
-        """Stop listening and cancel the connections still open."""
-        if self._server is None:
-            return
-        self._server.close()
-        for task in set(self._handlers):
-            task.cancel()
-        await asyncio.gather(*self._handlers, return_exceptions=True)
-        await self._server.wait_closed()
 
     async def next_connection(self) -> TappedConnection:
         """Wait up to the timeout for the next connection to end, and return what its client sent."""
         return await asyncio.wait_for(self.connections.get(), self.timeout)
 
     async def _handle(self, client_reader: asyncio.StreamReader, client_writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        self._handlers.add(task)
+        task = self._track()
         sent = bytearray()
         try:
             await self._forward(client_reader, client_writer, sent)

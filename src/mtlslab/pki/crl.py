@@ -50,7 +50,7 @@ def issue_crl(
 
 
 def crl_pem(crl: x509.CertificateRevocationList) -> bytes:
-    """The CRL PEM-encoded, the form ``SSLContext.load_verify_locations`` reads from a file."""
+    """Return the CRL PEM-encoded, the form ``SSLContext.load_verify_locations`` reads from a file."""
     return crl.public_bytes(serialization.Encoding.PEM)
 
 
@@ -63,7 +63,7 @@ def parse_crls(data: bytes, source: str = "input") -> list[x509.CertificateRevoc
             try:
                 crls.append(x509.load_pem_x509_crl(pem))
             except ValueError:
-                raise InputError(f"{source} holds a damaged PEM CRL (truncated or edited): download it again") from None
+                raise InputError(f"{source} contains a damaged PEM CRL (truncated or edited): download it again") from None
         return crls
     try:
         return [x509.load_der_x509_crl(data)]

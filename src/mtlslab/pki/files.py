@@ -45,10 +45,10 @@ def parse_certificates(data: bytes, source: str = "input") -> list[x509.Certific
             return x509.load_pem_x509_certificates(data)
         except ValueError:
             raise InputError(
-                f"{source} holds a damaged PEM certificate (truncated or edited): export it again"
+                f"{source} contains a damaged PEM certificate (truncated or edited): export it again"
             ) from None
     if data.lstrip().startswith(b"-----BEGIN"):
-        raise InputError(f"{source} holds PEM data but no certificate: pass the certificate file, not a key or CSR")
+        raise InputError(f"{source} contains PEM data but no certificate: pass the certificate file, not a key or CSR")
     try:
         return [x509.load_der_x509_certificate(data)]
     except ValueError:
@@ -100,7 +100,7 @@ def write_file(path: str | os.PathLike, data: bytes, *, private: bool = False) -
 def write_credential(credential, directory: str | os.PathLike, name: str, passphrase=None) -> dict[str, Path]:
     """Write ``NAME.pem``, ``NAME-key.pem`` (mode 0600) and ``NAME-chain.pem`` to ``directory``.
 
-    The chain file holds the certificate followed by its intermediates. Returns the
+    The chain file contains the certificate followed by its intermediates. Returns the
     paths by role: ``cert``, ``key`` and ``chain``.
     """
     directory = Path(directory)
